@@ -1,0 +1,119 @@
+# xdpkit - `make help` lists the targets.
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+CLANG ?= clang
+CC ?= cc
+LLVM_STRIP ?= llvm-strip
+CFLAGS ?= -O2 -g
+BUILD := build
+
+ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine 2>/dev/null)
+BPF_CFLAGS := -target bpf -O2 -g -Wall -Wextra -Werror -I$(ARCH_INC) -Ibpf
+HELPER_CFLAGS := $(CFLAGS) -Wall -Wextra -Werror $(shell pkg-config --cflags libbpf 2>/dev/null)
+HELPER_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf)
+
+BPF_OBJS := $(BUILD)/xdpkit.bpf.o $(BUILD)/pass.bpf.o
+HELPERS := $(BUILD)/xk-dump
+SCHEMA := $(BUILD)/xdpkit.schema
+BIN := $(wildcard bin/xdp-*)
+SHELL_FILES := $(BIN) lib/xdpkit.sh $(wildcard tests/*.sh examples/*.sh) .ci/run
+
+# Debian/Ubuntu packages: to build, to run, to test.
+DEPS_BUILD := make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config
+DEPS_RUN := bpftool iproute2 jq util-linux ethtool
+DEPS_TEST := bats shellcheck dash valgrind tcpdump python3 procps
+
+ifeq ($(V),1)
+Q :=
+msg := @true
+else
+Q := @
+msg := @printf '  %-8s %s\n'
+endif
+
+all: $(BPF_OBJS) $(HELPERS) $(SCHEMA) ## build the BPF objects and helpers
+
+$(BUILD):
+	$(Q)mkdir -p $@
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/xdpkit.h | $(BUILD) build-tools
+	$(msg) CLANG $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/xk-dump: helpers/xk-dump.c helpers/btfjson.c helpers/btfjson.h | $(BUILD) build-tools
+	$(msg) CC $@
+	$(Q)$(CC) $(HELPER_CFLAGS) -o $@ helpers/xk-dump.c helpers/btfjson.c $(HELPER_LIBS)
+
+$(SCHEMA): bpf/xdpkit.h | $(BUILD)
+	$(msg) GEN $@
+	$(Q)sed -n 's/^#define XK_SCHEMA \([0-9][0-9]*\)$$/\1/p' $< >$@
+	$(Q)test -s $@ || { echo "make: XK_SCHEMA not found in $<" >&2; exit 1; }
+
+# Fail early, with the fix, when a build tool is missing.
+build-tools:
+	@command -v $(CLANG) >/dev/null || { echo "make: $(CLANG) not found: run 'sudo make deps' (package clang)" >&2; exit 1; }
+	@command -v $(CC) >/dev/null || { echo "make: $(CC) not found: run 'sudo make deps' (package gcc)" >&2; exit 1; }
+	@pkg-config --exists libbpf 2>/dev/null || test -r /usr/include/bpf/libbpf.h || { echo "make: libbpf not found: run 'sudo make deps' (package libbpf-dev)" >&2; exit 1; }
+	@test -d $(ARCH_INC)/asm || { echo "make: $(ARCH_INC)/asm missing: install linux-libc-dev" >&2; exit 1; }
+
+deps: ## install the missing Debian/Ubuntu packages (idempotent)
+	@. /etc/os-release 2>/dev/null; \
+	case " $$ID $$ID_LIKE " in *" debian "*|*" ubuntu "*) ;; *) \
+		echo "make deps: not Debian/Ubuntu; install these packages (or their equivalents): $(DEPS_BUILD) $(DEPS_RUN) $(DEPS_TEST)" >&2; exit 1;; esac; \
+	missing=""; for p in $(DEPS_BUILD) $(DEPS_RUN) $(DEPS_TEST); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "make deps: all packages present"; exit 0; fi; \
+	echo "make deps: installing:$$missing"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null || \
+		{ echo "make deps: apt-get install failed for:$$missing" >&2; exit 1; }; \
+	echo "make deps: done"
+
+lint: ## shellcheck, dash parse, clang warnings as errors
+	$(msg) SHCHECK "bin lib tests examples"
+	$(Q)shellcheck -s sh -x $(SHELL_FILES)
+	$(msg) DASH "parse"
+	$(Q)for f in $(SHELL_FILES); do dash -n $$f || exit 1; done
+	$(msg) JQ "lib/*.jq"
+	$(Q)for f in lib/*.jq; do jq -n -L lib "include \"$$(basename $$f .jq)\"; 1" >/dev/null || exit 1; done
+
+test: all ## run the bats tests (root)
+	$(Q)sh tests/run $(TESTS)
+
+check: ## lint, build, all tests; last line: N passed, N failed
+	$(Q)$(MAKE) --no-print-directory lint
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)sh tests/run $(TESTS)
+
+bench: all ## per-packet cost table (BPF_PROG_TEST_RUN)
+	$(Q)sh tests/bench.sh
+
+demo: all ## attach to a throwaway veth pair, send traffic, show, clean up
+	$(Q)sh examples/demo.sh
+
+install: all ## install under $(DESTDIR)$(PREFIX)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/xdpkit $(DESTDIR)$(PREFIX)/share/xdpkit
+	install -m 0644 $(BPF_OBJS) $(SCHEMA) $(DESTDIR)$(PREFIX)/lib/xdpkit/
+	install -m 0755 $(HELPERS) $(DESTDIR)$(PREFIX)/lib/xdpkit/
+	install -m 0644 lib/xdpkit.sh lib/*.jq $(DESTDIR)$(PREFIX)/share/xdpkit/
+	sed -i 's|^XK_LIBEXEC=.*|XK_LIBEXEC=$${XDPKIT_LIBEXEC:-$(PREFIX)/lib/xdpkit}|' $(DESTDIR)$(PREFIX)/share/xdpkit/xdpkit.sh
+	for f in $(BIN); do \
+		sed 's|^XK_SHARE=.*|XK_SHARE=$${XDPKIT_SHARE:-$(PREFIX)/share/xdpkit}|' $$f >$(DESTDIR)$(PREFIX)/bin/$${f##*/} && \
+		chmod 0755 $(DESTDIR)$(PREFIX)/bin/$${f##*/} || exit 1; \
+	done
+
+uninstall: ## remove what install put there
+	for f in $(BIN); do rm -f $(DESTDIR)$(PREFIX)/bin/$${f##*/}; done
+	rm -rf $(DESTDIR)$(PREFIX)/lib/xdpkit $(DESTDIR)$(PREFIX)/share/xdpkit
+
+clean: ## remove build/
+	rm -rf $(BUILD)
+
+help: ## this list
+	@sed -n 's/^\([a-z-]*\):.*## \(.*\)/  \1\t\2/p' $(MAKEFILE_LIST) | expand -t 14
+
+.PHONY: all deps lint test check bench demo install uninstall clean help build-tools

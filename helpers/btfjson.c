@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: GPL-2.0
+/* btfjson.c - see btfjson.h. */
+#include <arpa/inet.h>
+#include <string.h>
+#include <time.h>
+
+#include "btfjson.h"
+
+/* Strip modifiers; return the type and the innermost xk_ typedef name met on
+ * the way (the outermost one wins, so a typedef of a typedef keeps its own
+ * name). */
+static const struct btf_type *resolve(const struct btf *btf, __u32 id,
+				      const char **xk_name, __u32 *out_id)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+
+	while (t && (btf_is_typedef(t) || btf_is_mod(t))) {
+		if (btf_is_typedef(t) && xk_name && !*xk_name) {
+			const char *n = btf__name_by_offset(btf, t->name_off);
+
+			if (n && strncmp(n, "xk_", 3) == 0)
+				*xk_name = n;
+		}
+		id = t->type;
+		t = btf__type_by_id(btf, id);
+	}
+	if (out_id)
+		*out_id = id;
+	return t;
+}
+
+int bj_init(struct bj *bj, const struct btf *btf, FILE *out)
+{
+	struct timespec mono, real;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &mono) ||
+	    clock_gettime(CLOCK_REALTIME, &real))
+		return -1;
+	bj->btf = btf;
+	bj->out = out;
+	bj->mono_to_real = (double)(real.tv_sec - mono.tv_sec) +
+			   (double)(real.tv_nsec - mono.tv_nsec) / 1e9;
+	return 0;
+}
+
+static unsigned long long get_uint(const void *p, unsigned int size)
+{
+	switch (size) {
+	case 1: return *(const __u8 *)p;
+	case 2: { __u16 v; memcpy(&v, p, 2); return v; }
+	case 4: { __u32 v; memcpy(&v, p, 4); return v; }
+	case 8: { __u64 v; memcpy(&v, p, 8); return v; }
+	}
+	return 0;
+}
+
+static long long get_sint(const void *p, unsigned int size)
+{
+	switch (size) {
+	case 1: return *(const __s8 *)p;
+	case 2: { __s16 v; memcpy(&v, p, 2); return v; }
+	case 4: { __s32 v; memcpy(&v, p, 4); return v; }
+	case 8: { __s64 v; memcpy(&v, p, 8); return v; }
+	}
+	return 0;
+}
+
+static void put_uint(void *p, unsigned int size, unsigned long long v)
+{
+	switch (size) {
+	case 1: *(__u8 *)p = (__u8)v; break;
+	case 2: { __u16 x = (__u16)v; memcpy(p, &x, 2); break; }
+	case 4: { __u32 x = (__u32)v; memcpy(p, &x, 4); break; }
+	case 8: { __u64 x = v; memcpy(p, &x, 8); break; }
+	}
+}
+
+void bj_string(FILE *out, const char *s, size_t len)
+{
+	size_t i;
+
+	fputc('"', out);
+	for (i = 0; i < len && s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+/* Enumerator name less its "XK_GROUP_" prefix, in lower case. */
+static void print_enumerator(FILE *out, const char *name)
+{
+	const char *p = name;
+	int under = 0;
+
+	while (*p && under < 2)
+		if (*p++ == '_')
+			under++;
+	if (!*p)
+		p = name;
+	fputc('"', out);
+	for (; *p; p++)
+		fputc((*p >= 'A' && *p <= 'Z') ? *p - 'A' + 'a' : *p, out);
+	fputc('"', out);
+}
+
+static bool enum_is_flags(const struct btf_type *t)
+{
+	const struct btf_enum *e = btf_enum(t);
+	int i;
+
+	for (i = 0; i < btf_vlen(t); i++) {
+		__u32 v = (__u32)e[i].val;
+
+		if (v == 0 || (v & (v - 1)))
+			return false;
+	}
+	return btf_vlen(t) > 0;
+}
+
+static void print_enum(const struct bj *bj, const struct btf_type *t,
+		       unsigned long long v)
+{
+	const struct btf_enum *e = btf_enum(t);
+	int i, n = 0;
+
+	if (enum_is_flags(t)) {
+		fputc('[', bj->out);
+		for (i = 0; i < btf_vlen(t); i++) {
+			if (!(v & (__u32)e[i].val))
+				continue;
+			if (n++)
+				fputc(',', bj->out);
+			print_enumerator(bj->out,
+					 btf__name_by_offset(bj->btf, e[i].name_off));
+			v &= ~(unsigned long long)(__u32)e[i].val;
+		}
+		if (v) /* bits this BTF has no name for */
+			fprintf(bj->out, "%s%llu", n ? "," : "", v);
+		fputc(']', bj->out);
+		return;
+	}
+	for (i = 0; i < btf_vlen(t); i++) {
+		if ((__u32)e[i].val == (__u32)v) {
+			print_enumerator(bj->out,
+					 btf__name_by_offset(bj->btf, e[i].name_off));
+			return;
+		}
+	}
+	fprintf(bj->out, "%llu", v);
+}
+
+/* "xk_dir_t" -> enum "xk_dir", if the BTF has it. */
+static const struct btf_type *enum_for_typedef(const struct btf *btf,
+					       const char *xk_name)
+{
+	char name[64];
+	size_t len = strlen(xk_name);
+	__s32 id;
+
+	if (len < 3 || len >= sizeof(name) || strcmp(xk_name + len - 2, "_t"))
+		return NULL;
+	memcpy(name, xk_name, len - 2);
+	name[len - 2] = '\0';
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_ENUM);
+	return id > 0 ? btf__type_by_id(btf, id) : NULL;
+}
+
+static void print_proto(FILE *out, unsigned int p)
+{
+	switch (p) {
+	case 1: fputs("\"icmp\"", out); break;
+	case 6: fputs("\"tcp\"", out); break;
+	case 17: fputs("\"udp\"", out); break;
+	case 58: fputs("\"icmpv6\"", out); break;
+	default: fprintf(out, "%u", p);
+	}
+}
+
+static void print_tcpflags(FILE *out, unsigned int f)
+{
+	static const char *const names[] = { "FIN", "SYN", "RST", "PSH",
+					     "ACK", "URG", "ECE", "CWR" };
+	int i, n = 0;
+
+	fputc('[', out);
+	for (i = 0; i < 8; i++)
+		if (f & (1u << i))
+			fprintf(out, "%s\"%s\"", n++ ? "," : "", names[i]);
+	fputc(']', out);
+}
+
+static void print_addr(FILE *out, const __u8 *a)
+{
+	static const __u8 v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	char buf[INET6_ADDRSTRLEN];
+
+	if (memcmp(a, v4mapped, 12) == 0)
+		inet_ntop(AF_INET, a + 12, buf, sizeof(buf));
+	else
+		inet_ntop(AF_INET6, a, buf, sizeof(buf));
+	fprintf(out, "\"%s\"", buf);
+}
+
+static void print_value(const struct bj *bj, __u32 id, const void *data);
+
+/* Members as "name":value pairs, each led by a comma unless `first` and it
+ * is the first one printed. */
+static void print_members(const struct bj *bj, const struct btf_type *t,
+			  const void *data, bool first)
+{
+	const struct btf_member *m = btf_members(t);
+	int i;
+
+	for (i = 0; i < btf_vlen(t); i++) {
+		const char *name = btf__name_by_offset(bj->btf, m[i].name_off);
+
+		if (!name || !*name || name[0] == '_')
+			continue;
+		fprintf(bj->out, "%s\"%s\":", first ? "" : ",", name);
+		first = false;
+		print_value(bj, m[i].type,
+			    (const char *)data + btf_member_bit_offset(t, i) / 8);
+	}
+}
+
+static void print_value(const struct bj *bj, __u32 id, const void *data)
+{
+	const char *xk = NULL;
+	const struct btf_type *t = resolve(bj->btf, id, &xk, &id);
+	FILE *out = bj->out;
+
+	if (!t) {
+		fputs("null", out);
+		return;
+	}
+	if (xk && strcmp(xk, "xk_addr_t") == 0 && btf_is_array(t)) {
+		print_addr(out, data);
+		return;
+	}
+	if (btf_is_int(t) || btf_is_enum(t)) {
+		unsigned int size = t->size;
+		unsigned long long v = get_uint(data, size);
+		const struct btf_type *e;
+
+		if (xk && strcmp(xk, "xk_be16_t") == 0) {
+			fprintf(out, "%u", ntohs((__u16)v));
+		} else if (xk && strcmp(xk, "xk_proto_t") == 0) {
+			print_proto(out, (unsigned int)v);
+		} else if (xk && strcmp(xk, "xk_tcpflags_t") == 0) {
+			print_tcpflags(out, (unsigned int)v);
+		} else if (xk && (strcmp(xk, "xk_first_ns_t") == 0 ||
+				  strcmp(xk, "xk_last_ns_t") == 0)) {
+			if (v)
+				fprintf(out, "%.6f", (double)v / 1e9 + bj->mono_to_real);
+			else
+				fputs("null", out);
+		} else if (btf_is_enum(t)) {
+			print_enum(bj, t, v);
+		} else if (xk && (e = enum_for_typedef(bj->btf, xk))) {
+			print_enum(bj, e, v);
+		} else if (btf_int_encoding(t) & BTF_INT_SIGNED) {
+			fprintf(out, "%lld", get_sint(data, size));
+		} else {
+			fprintf(out, "%llu", v);
+		}
+		return;
+	}
+	if (btf_is_array(t)) {
+		const struct btf_array *a = btf_array(t);
+		const struct btf_type *et = resolve(bj->btf, a->type, NULL, NULL);
+		__s64 esz = btf__resolve_size(bj->btf, a->type);
+		__u32 i;
+
+		if (et && btf_is_int(et) && esz == 1 &&
+		    (btf_int_encoding(et) & BTF_INT_CHAR)) {
+			bj_string(out, data, a->nelems);
+			return;
+		}
+		fputc('[', out);
+		for (i = 0; esz > 0 && i < a->nelems; i++) {
+			if (i)
+				fputc(',', out);
+			print_value(bj, a->type, (const char *)data + i * esz);
+		}
+		fputc(']', out);
+		return;
+	}
+	if (btf_is_struct(t) || btf_is_union(t)) {
+		fputc('{', out);
+		print_members(bj, t, data, true);
+		fputc('}', out);
+		return;
+	}
+	fputs("null", out);
+}
+
+void bj_fields(const struct bj *bj, __u32 type_id, const void *data,
+	       const char *fallback)
+{
+	const char *xk = NULL;
+	const struct btf_type *t = resolve(bj->btf, type_id, &xk, NULL);
+	char name[64];
+
+	if (t && (btf_is_struct(t) || btf_is_union(t))) {
+		print_members(bj, t, data, false);
+		return;
+	}
+	/* a scalar: xk_dir_t is the field "dir" */
+	if (xk && strlen(xk) > 5 && strlen(xk) < sizeof(name) + 5 &&
+	    strcmp(xk + strlen(xk) - 2, "_t") == 0) {
+		size_t n = strlen(xk) - 5;
+
+		memcpy(name, xk + 3, n);
+		name[n] = '\0';
+	} else {
+		snprintf(name, sizeof(name), "%s", fallback);
+	}
+	fprintf(bj->out, ",\"%s\":", name);
+	print_value(bj, type_id, data);
+}
+
+void bj_fold(const struct bj *bj, __u32 type_id, void *acc, const void *cpu_val,
+	     int cpu)
+{
+	const char *xk = NULL;
+	const struct btf_type *t = resolve(bj->btf, type_id, &xk, &type_id);
+	__s64 size = btf__resolve_size(bj->btf, type_id);
+
+	if (!t || size <= 0)
+		return;
+	if (cpu == 0) {
+		memcpy(acc, cpu_val, (size_t)size);
+		return;
+	}
+	if (btf_is_struct(t)) {
+		const struct btf_member *m = btf_members(t);
+		int i;
+
+		for (i = 0; i < btf_vlen(t); i++) {
+			__u32 off = btf_member_bit_offset(t, i) / 8;
+
+			bj_fold(bj, m[i].type, (char *)acc + off,
+				(const char *)cpu_val + off, cpu);
+		}
+		return;
+	}
+	if (btf_is_array(t)) {
+		const struct btf_array *a = btf_array(t);
+		__s64 esz = btf__resolve_size(bj->btf, a->type);
+		__u32 i;
+
+		if (xk && strcmp(xk, "xk_addr_t") == 0)
+			return; /* an address, not counters */
+		for (i = 0; esz > 0 && i < a->nelems; i++)
+			bj_fold(bj, a->type, (char *)acc + i * esz,
+				(const char *)cpu_val + i * esz, cpu);
+		return;
+	}
+	if (btf_is_int(t) || btf_is_enum(t)) {
+		unsigned int sz = t->size;
+		unsigned long long a = get_uint(acc, sz), b = get_uint(cpu_val, sz);
+
+		if (xk && strcmp(xk, "xk_first_ns_t") == 0) {
+			if (b && (!a || b < a))
+				put_uint(acc, sz, b);
+		} else if (xk && strcmp(xk, "xk_tcpflags_t") == 0) {
+			put_uint(acc, sz, a | b);
+		} else if (btf_is_enum(t) || (xk && (strcmp(xk, "xk_last_ns_t") == 0 ||
+					       strncmp(xk, "xk_gauge", 8) == 0 ||
+					       strcmp(xk, "xk_be16_t") == 0 ||
+					       strcmp(xk, "xk_proto_t") == 0 ||
+					       enum_for_typedef(bj->btf, xk)))) {
+			if (b > a)
+				put_uint(acc, sz, b);
+		} else {
+			put_uint(acc, sz, a + b);
+		}
+	}
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * btfjson.h - print BPF data as JSON fields, driven by BTF alone.
+ *
+ * The rules (typedef and enum naming) are documented in bpf/xdpkit.h; this
+ * code holds no struct layout of its own.
+ */
+#ifndef BTFJSON_H
+#define BTFJSON_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <bpf/btf.h>
+
+struct bj {
+	const struct btf *btf;
+	FILE *out;
+	double mono_to_real; /* seconds to add to CLOCK_MONOTONIC for wall time */
+};
+
+/* Fill bj; computes the monotonic-to-wall-clock offset once. */
+int bj_init(struct bj *bj, const struct btf *btf, FILE *out);
+
+/*
+ * Print the fields of one key or value as `,"name":value` pairs (leading
+ * comma each), so callers can prepend fields of their own. A struct prints its
+ * members; a scalar prints one field named after its xk_NAME_t typedef, or
+ * `fallback` when it has none.
+ */
+void bj_fields(const struct bj *bj, __u32 type_id, const void *data,
+	       const char *fallback);
+
+/*
+ * Fold CPU `cpu`'s copy of a value of type `type_id` into `acc`, member by
+ * member: counters add, xk_first_ns_t keeps the smallest non-zero time,
+ * xk_last_ns_t and gauges the largest, xk_tcpflags_t ORs. cpu 0 copies.
+ */
+void bj_fold(const struct bj *bj, __u32 type_id, void *acc, const void *cpu_val,
+	     int cpu);
+
+/* Print s (len bytes, stops at NUL) as a JSON string, escaping everything
+ * that is not printable ASCII. */
+void bj_string(FILE *out, const char *s, size_t len);
+
+#endif
