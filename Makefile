@@ -73,7 +73,7 @@ deps: ## install the missing Debian/Ubuntu packages (idempotent)
 		{ echo "make deps: apt-get install failed for:$$missing" >&2; exit 1; }; \
 	echo "make deps: done"
 
-lint: ## shellcheck, dash parse, clang warnings as errors
+lint: $(BPF_OBJS) ## shellcheck, dash parse, clang warnings as errors (BPF built with -Werror)
 	$(msg) SHCHECK "bin lib tests examples"
 	$(Q)shellcheck -s sh -x $(SHELL_FILES)
 	$(msg) DASH "parse"

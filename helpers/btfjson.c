@@ -210,6 +210,20 @@ static void print_addr(FILE *out, const __u8 *a)
 
 static void print_value(const struct bj *bj, __u32 id, const void *data);
 
+/* char arrays are strings. clang does not set BTF_INT_CHAR: go by name too. */
+static bool is_char(const struct btf *btf, const struct btf_type *t)
+{
+	const char *n;
+
+	if (!t || !btf_is_int(t) || t->size != 1)
+		return false;
+	if (btf_int_encoding(t) & BTF_INT_CHAR)
+		return true;
+	n = btf__name_by_offset(btf, t->name_off);
+	return n && (strcmp(n, "char") == 0 || strcmp(n, "signed char") == 0 ||
+		     strcmp(n, "unsigned char") == 0);
+}
+
 /* Members as "name":value pairs, each led by a comma unless `first` and it
  * is the first one printed. */
 static void print_members(const struct bj *bj, const struct btf_type *t,
@@ -278,8 +292,7 @@ static void print_value(const struct bj *bj, __u32 id, const void *data)
 		__s64 esz = btf__resolve_size(bj->btf, a->type);
 		__u32 i;
 
-		if (et && btf_is_int(et) && esz == 1 &&
-		    (btf_int_encoding(et) & BTF_INT_CHAR)) {
+		if (is_char(bj->btf, et)) {
 			bj_string(out, data, a->nelems);
 			return;
 		}
@@ -356,8 +369,12 @@ void bj_fold(const struct bj *bj, __u32 type_id, void *acc, const void *cpu_val,
 		__s64 esz = btf__resolve_size(bj->btf, a->type);
 		__u32 i;
 
+		const struct btf_type *et = resolve(bj->btf, a->type, NULL, NULL);
+
 		if (xk && strcmp(xk, "xk_addr_t") == 0)
 			return; /* an address, not counters */
+		if (is_char(bj->btf, et))
+			return; /* a string: CPU 0's copy */
 		for (i = 0; esz > 0 && i < a->nelems; i++)
 			bj_fold(bj, a->type, (char *)acc + i * esz,
 				(const char *)cpu_val + i * esz, cpu);

@@ -1,6 +1,7 @@
 # lib/xdpkit.sh - shared shell for the commands in bin/: paths, pins, errors,
 # argument checks, locking, and reading and writing the pinned maps.
 # Sourced, not run. POSIX sh.
+# shellcheck disable=SC2034 # the constants are used by the commands
 
 # Where the BPF objects and helpers are. `make install` rewrites this line.
 XK_LIBEXEC=${XDPKIT_LIBEXEC:-$XK_SHARE/../build}
@@ -95,14 +96,27 @@ xk_require_build() {
 	xk_require_tool ip iproute2
 	xk_require_tool tc iproute2
 	xk_require_tool flock util-linux
-	[ -r "$XK_OBJ" ] && [ -x "$XK_DUMP" ] && [ -r "$XK_LIBEXEC/xdpkit.schema" ] ||
+	if [ ! -r "$XK_OBJ" ] || [ ! -x "$XK_DUMP" ] || [ ! -r "$XK_LIBEXEC/xdpkit.schema" ]; then
 		die "$EX_ENV" "xdpkit is not built: $XK_OBJ or $XK_DUMP is missing (run make)"
+	fi
 }
 
-# Root, BTF and bpffs: what changing the datapath needs.
+# Is kernel release $1 (uname -r) 5.15 or later?
+xk_kernel_ok() {
+	local major minor
+	major=${1%%.*}
+	minor=${1#*.}
+	minor=${minor%%[!0-9]*}
+	case $major in '' | *[!0-9]*) return 1 ;; esac
+	[ "$major" -gt 5 ] || { [ "$major" -eq 5 ] && [ "${minor:-0}" -ge 15 ]; }
+}
+
+# Root, kernel, BTF and bpffs: what changing the datapath needs.
 xk_require_env() {
 	xk_require_root
-	[ -r /sys/kernel/btf/vmlinux ] ||
+	xk_kernel_ok "$(uname -r)" ||
+		die "$EX_ENV" "kernel $(uname -r) is too old: xdpkit needs 5.15 or later"
+	[ -s /sys/kernel/btf/vmlinux ] ||
 		die "$EX_ENV" "kernel has no BTF (/sys/kernel/btf/vmlinux): needs CONFIG_DEBUG_INFO_BTF=y"
 	xk_is_bpffs "$(xk_bpffs_mount)" ||
 		die "$EX_ENV" "no bpf filesystem at $(xk_bpffs_mount): mount -t bpf bpf /sys/fs/bpf (xdp-check does it)"
@@ -147,8 +161,8 @@ xk_le() {
 xk_map_write() {
 	local pin key type json btf hex keyhex
 	pin=$1 key=$2 type=$3 json=$4
-	btf=$(bpftool -j map show pinned "$pin" | jq -r '.btf_id // empty') &&
-		[ -n "$btf" ] || die "$EX_FAIL" "$pin: map has no BTF"
+	btf=$(bpftool -j map show pinned "$pin" | jq -r '.btf_id // empty') || btf=""
+	[ -n "$btf" ] || die "$EX_FAIL" "$pin: map has no BTF"
 	hex=$(bpftool -j btf dump id "$btf" |
 		jq -r --argjson v "$json" --arg t "$type" --argjson le "$(xk_le)" \
 			-L "$XK_SHARE" 'include "btf"; xk_encode($t; $v; $le) | join(" ")') ||

@@ -1,0 +1,258 @@
+#!/usr/bin/env bats
+# xdp-attach / xdp-detach / xdp-stats over a real veth pair: exact counts in
+# both directions and modes, idempotence, foreign programs, upgrades, races.
+
+load helpers
+
+setup() { xk_setup; }
+teardown() { xk_teardown; }
+
+# attach in MODE, send frames both ways, check exact packets and bytes
+exact_counts() {
+	run xdp-attach "$A" count --mode "$1"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"attached (xdp $1, tc egress)"* ]]
+	xk_send_in 23 100
+	xk_send_in 7 1514
+	xk_send_out 13 60
+	[ "$(xk_wait_count "$A" ingress packets 30)" = 30 ]
+	[ "$(xk_count "$A" ingress bytes)" = $((23 * 100 + 7 * 1514)) ]
+	[ "$(xk_wait_count "$A" egress packets 13)" = 13 ]
+	[ "$(xk_count "$A" egress bytes)" = $((13 * 60)) ]
+}
+
+@test "native mode: exact packets and bytes, ingress and egress" {
+	exact_counts native
+	[ "$(ip -j link show dev "$A" | jq .[0].xdp.mode)" = 1 ]
+}
+
+@test "generic mode: exact packets and bytes, ingress and egress" {
+	exact_counts generic
+	[ "$(ip -j link show dev "$A" | jq .[0].xdp.mode)" = 2 ]
+}
+
+@test "auto mode picks native on veth and says so" {
+	run xdp-attach "$A" count
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"(xdp native, tc egress)"* ]]
+	[ "$(xk_config_field xdp_mode)" = native ]
+}
+
+xk_config_field() {
+	"$XK_TOP/build/xk-dump" "$XDPKIT_BPFFS/$A/config" | jq -r ".$1"
+}
+
+@test "a feature switched off stops counting without reloading; on again resumes" {
+	xdp-attach "$A" count
+	id=$(ip -j link show dev "$A" | jq .[0].xdp.prog.id)
+	xk_send_in 5 100
+	[ "$(xk_wait_count "$A" ingress packets 5)" = 5 ]
+	xdp-detach "$A" count
+	[ "$(xk_config_field features)" = '[]' ]
+	xk_send_in 11 100
+	sleep 0.2
+	[ "$(xk_count "$A" ingress packets)" = 5 ]
+	xdp-attach "$A" count
+	xk_send_in 3 100
+	[ "$(xk_wait_count "$A" ingress packets 8)" = 8 ]
+	[ "$(ip -j link show dev "$A" | jq .[0].xdp.prog.id)" = "$id" ]
+}
+
+@test "attach twice is idempotent: same programs, counters kept" {
+	xdp-attach "$A" count
+	id=$(ip -j link show dev "$A" | jq .[0].xdp.prog.id)
+	xk_send_in 17 100
+	[ "$(xk_wait_count "$A" ingress packets 17)" = 17 ]
+	run xdp-attach "$A" count
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"already attached"* ]]
+	[ "$(ip -j link show dev "$A" | jq .[0].xdp.prog.id)" = "$id" ]
+	[ "$(tc -j filter show dev "$A" egress | jq '[.[] | select(.options.prog)] | length')" = 1 ]
+	[ "$(xk_count "$A" ingress packets)" = 17 ]
+}
+
+@test "detach removes everything it made; detach twice is fine" {
+	xdp-attach "$A" count
+	run xdp-detach "$A"
+	[ "$status" -eq 0 ]
+	[ "$(ip -j link show dev "$A" | jq '.[0].xdp // "none"')" = '"none"' ]
+	[ "$(tc -j qdisc show dev "$A" | jq '[.[] | select(.kind == "clsact")] | length')" = 0 ]
+	[ ! -e "$XDPKIT_BPFFS/$A" ]
+	run xdp-detach "$A"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"not attached"* ]]
+}
+
+@test "detach keeps a clsact qdisc that was there before" {
+	tc qdisc add dev "$A" clsact
+	tc filter add dev "$A" ingress pref 7 bpf direct-action obj "$XK_TOP/build/xdpkit.bpf.o" sec tc
+	xdp-attach "$A" count
+	xdp-detach "$A"
+	[ "$(tc -j qdisc show dev "$A" | jq '[.[] | select(.kind == "clsact")] | length')" = 1 ]
+	[ "$(tc -j filter show dev "$A" ingress | jq '[.[] | select(.pref == 7)] | length')" -ge 1 ]
+}
+
+@test "detach keeps a clsact qdisc it made when others have filters on it" {
+	xdp-attach "$A" count
+	tc filter add dev "$A" ingress pref 7 bpf direct-action obj "$XK_TOP/build/xdpkit.bpf.o" sec tc
+	run xdp-detach "$A"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"keeping the clsact qdisc: other filters use it"* ]]
+	[ "$(tc -j filter show dev "$A" ingress | jq '[.[] | select(.pref == 7)] | length')" -ge 1 ]
+}
+
+@test "a foreign XDP program is refused (exit 5) and left alone; --force replaces it" {
+	ip link set dev "$A" xdpgeneric obj "$XK_TOP/build/pass.bpf.o" sec xdp
+	foreign=$(ip -j link show dev "$A" | jq .[0].xdp.prog.id)
+	run xdp-attach "$A" count
+	[ "$status" -eq 5 ]
+	[[ "$output" == "xdp-attach: error: $A: an XDP program xdpkit did not attach is there"* ]]
+	[ "${#lines[@]}" -eq 1 ]
+	[ "$(ip -j link show dev "$A" | jq .[0].xdp.prog.id)" = "$foreign" ]
+	[ ! -e "$XDPKIT_BPFFS/$A" ]
+	[ "$(tc -j qdisc show dev "$A" | jq '[.[] | select(.kind == "clsact")] | length')" = 0 ]
+	run xdp-attach "$A" count --force
+	[ "$status" -eq 0 ]
+	[ "$(ip -j link show dev "$A" | jq .[0].xdp.prog.name)" = '"xdpkit_ingress"' ]
+	xk_send_in 4 100
+	[ "$(xk_wait_count "$A" ingress packets 4)" = 4 ]
+}
+
+@test "a foreign tc filter at xdpkit's preference is refused; --force replaces it" {
+	tc qdisc add dev "$A" clsact
+	tc filter add dev "$A" egress pref 22596 handle 1 bpf direct-action \
+		obj "$XK_TOP/build/xdpkit.bpf.o" sec tc
+	run xdp-attach "$A" count
+	[ "$status" -eq 5 ]
+	[[ "$output" == *"a tc egress filter xdpkit did not attach"* ]]
+	[ -z "$(ip -j link show dev "$A" | jq -r '.[0].xdp // empty')" ]
+	run xdp-attach "$A" count --force
+	[ "$status" -eq 0 ]
+	xk_send_out 6 60
+	[ "$(xk_wait_count "$A" egress packets 6)" = 6 ]
+}
+
+@test "detach leaves a foreign program alone" {
+	xdp-attach "$A" count --mode generic
+	ip link set dev "$A" xdpgeneric off
+	ip link set dev "$A" xdpgeneric obj "$XK_TOP/build/pass.bpf.o" sec xdp
+	run xdp-detach "$A"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"leaving XDP program id"* ]]
+	[ "$(ip -j link show dev "$A" | jq -r .[0].xdp.prog.name)" = xdpkit_pass ]
+}
+
+@test "an upgrade to a rebuilt object replaces the programs and keeps the counters" {
+	xdp-attach "$A" count
+	old=$(ip -j link show dev "$A" | jq .[0].xdp.prog.id)
+	xk_send_in 19 100
+	[ "$(xk_wait_count "$A" ingress packets 19)" = 19 ]
+	# a different object: same maps, different code
+	lib=$BATS_TEST_TMPDIR/lib
+	mkdir -p "$lib"
+	cp "$XK_TOP/build/xk-dump" "$XK_TOP/build/xdpkit.schema" "$lib/"
+	sed 's/g->packets++;/g->packets++; (void)bpf_get_prandom_u32();/' "$XK_TOP/bpf/xdpkit.bpf.c" >"$lib/up.bpf.c"
+	clang -target bpf -O2 -g -I"/usr/include/$(gcc -dumpmachine)" -I"$XK_TOP/bpf" \
+		-c "$lib/up.bpf.c" -o "$lib/xdpkit.bpf.o"
+	XDPKIT_LIBEXEC=$lib run xdp-attach "$A" count
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"programs replaced, counters kept"* ]]
+	new=$(ip -j link show dev "$A" | jq .[0].xdp.prog.id)
+	[ "$new" != "$old" ]
+	[ "$(bpftool -j prog show pinned "$XDPKIT_BPFFS/$A/xdpkit_ingress" | jq .id)" = "$new" ]
+	[ "$(xk_count "$A" ingress packets)" = 19 ]
+	xk_send_in 2 100
+	[ "$(xk_wait_count "$A" ingress packets 21)" = 21 ]
+	[ -z "$(ls -d "$XDPKIT_BPFFS/$A"/_new* 2>/dev/null)" ]
+}
+
+@test "a pinned schema that differs from the object's is refused (exit 8)" {
+	xdp-attach "$A" count
+	lib=$BATS_TEST_TMPDIR/lib
+	mkdir -p "$lib"
+	cp "$XK_TOP/build/xk-dump" "$XK_TOP/build/xdpkit.bpf.o" "$lib/"
+	echo 999 >"$lib/xdpkit.schema"
+	XDPKIT_LIBEXEC=$lib run xdp-attach "$A" count
+	[ "$status" -eq 8 ]
+	[[ "$output" == *"pinned maps have schema 1, this object has 999"* ]]
+}
+
+@test "two attaches racing on one interface: one attachment, both succeed" {
+	xdp-attach "$A" count &
+	p1=$!
+	xdp-attach "$A" count &
+	p2=$!
+	wait "$p1"
+	wait "$p2"
+	[ "$(ip -j link show dev "$A" | jq .[0].xdp.prog.name)" = '"xdpkit_ingress"' ]
+	[ "$(tc -j filter show dev "$A" egress | jq '[.[] | select(.options.prog)] | length')" = 1 ]
+	[ "$(ls "$XDPKIT_BPFFS/$A" | sort | tr '\n' ' ')" = "config global xdpkit_egress xdpkit_ingress " ]
+}
+
+@test "a held lock makes the second command wait, then give up with exit 9" {
+	mkdir -p "$XDPKIT_RUNDIR"
+	exec 8>"$XDPKIT_RUNDIR/$A.lock"
+	flock 8
+	XDPKIT_LOCK_WAIT=1 run xdp-attach "$A" count
+	exec 8>&-
+	[ "$status" -eq 9 ]
+	[ -z "$(ip -j link show dev "$A" | jq -r '.[0].xdp // empty')" ]
+}
+
+@test "--ingress-only attaches no tc filter, and drops one attached before" {
+	xdp-attach "$A" count
+	run xdp-attach "$A" count --ingress-only
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"(xdp native)"* ]]
+	[ "$(tc -j filter show dev "$A" egress | jq '[.[] | select(.options.prog)] | length')" = 0 ]
+	xk_send_out 3 60
+	xk_send_in 2 60
+	[ "$(xk_wait_count "$A" ingress packets 2)" = 2 ]
+	[ "$(xk_count "$A" egress packets)" = 0 ]
+}
+
+@test "offload on veth: refused with one line, exit 6, nothing left behind" {
+	run xdp-attach "$A" count --mode offload
+	[ "$status" -eq 6 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == "xdp-attach: error: $A: offload XDP refused: the driver does not support it" ]]
+	[ ! -e "$XDPKIT_BPFFS/$A" ]
+	[ -z "$(ip -j link show dev "$A" | jq -r '.[0].xdp // empty')" ]
+	[ "$(tc -j qdisc show dev "$A" | jq '[.[] | select(.kind == "clsact")] | length')" = 0 ]
+}
+
+@test "the interface disappears: detach removes the stale pins" {
+	xdp-attach "$A" count
+	ip link del "$A"
+	run xdp-detach "$A"
+	[ "$status" -eq 0 ]
+	[ ! -e "$XDPKIT_BPFFS/$A" ]
+}
+
+@test "an interface recreated under the same name: attach replaces the stale pins" {
+	xdp-attach "$A" count
+	xk_send_in 5 100
+	[ "$(xk_wait_count "$A" ingress packets 5)" = 5 ]
+	ip link del "$A"
+	ip link add "$A" type veth peer name "$B" netns "$NS"
+	sysctl -qw "net.ipv6.conf.$A.disable_ipv6=1"
+	ip link set "$A" up
+	ip -n "$NS" link set "$B" up
+	run xdp-attach "$A" count
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"removing stale pins"* ]]
+	[ "$(xk_count "$A" ingress packets)" = 0 ]
+}
+
+@test "an interface name with a dot pins under a colon (bpffs refuses dots)" {
+	ip link add "$A.7" type veth peer name "${B}7" netns "$NS"
+	run xdp-attach "$A.7" count --ingress-only
+	[ "$status" -eq 0 ]
+	[ -e "$XDPKIT_BPFFS/$A:7/global" ]
+	run xdp-stats "$A.7" --json
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq -r .iface | sort -u)" = "$A.7" ]
+	xdp-detach "$A.7"
+	[ ! -e "$XDPKIT_BPFFS/$A:7" ]
+	ip link del "$A.7"
+}

@@ -1,0 +1,157 @@
+#!/usr/bin/env bats
+# helpers/xk-dump: exact per-CPU sums (BPF_PROG_TEST_RUN), every BTF rendering
+# and folding rule, batch and per-key reads agree, JSON that parses, and no
+# leaks or memory errors under valgrind.
+
+load helpers
+
+DUMP=$XK_TOP/build/xk-dump
+
+setup() {
+	xk_mount_bpffs
+	xk_names
+	mkdir -p "$XDPKIT_BPFFS"
+	NCPU=$(awk -F- '{ print ($2 == "" ? 1 : $2 + 1) }' /sys/devices/system/cpu/possible)
+}
+teardown() { rm -rf "$XDPKIT_BPFFS"; }
+
+load_datapath() {
+	bpftool prog loadall "$XK_TOP/build/xdpkit.bpf.o" "$XDPKIT_BPFFS/p" pinmaps "$XDPKIT_BPFFS/m"
+	# config: features = count (bit 0)
+	bpftool map update pinned "$XDPKIT_BPFFS/m/config" key hex 00 00 00 00 value hex \
+		01 00 00 00 $(printf '00 %.0s' $(seq 36))
+}
+
+frame() { # LEN -> a file holding a frame of LEN bytes
+	head -c "$1" /dev/zero >"$BATS_TEST_TMPDIR/frame$1"
+	echo "$BATS_TEST_TMPDIR/frame$1"
+}
+
+@test "23 test runs on each CPU sum to exactly 46 packets and 46 x 77 bytes" {
+	load_datapath
+	f=$(frame 77)
+	for cpu in 0 1; do
+		taskset -c "$cpu" bpftool prog run pinned "$XDPKIT_BPFFS/p/xdpkit_ingress" data_in "$f" repeat 23
+	done
+	run "$DUMP" --iface t "$XDPKIT_BPFFS/m/global"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(jq -c . <<<"${lines[0]}")" ]
+	[ "$(jq -c 'del(.ts)' <<<"${lines[0]}")" = '{"type":"global","iface":"t","dir":"ingress","packets":46,"bytes":3542}' ]
+	[ "$(jq -c 'del(.ts)' <<<"${lines[1]}")" = '{"type":"global","iface":"t","dir":"egress","packets":0,"bytes":0}' ]
+}
+
+@test "the tc program counts egress: 23 runs, exact" {
+	load_datapath
+	f=$(frame 64)
+	bpftool prog run pinned "$XDPKIT_BPFFS/p/xdpkit_egress" data_in "$f" repeat 23
+	[ "$("$DUMP" "$XDPKIT_BPFFS/m/global" | jq -c 'select(.dir == "egress") | [.packets, .bytes]')" = '[23,1472]' ]
+}
+
+@test "with every feature off, nothing is counted" {
+	bpftool prog loadall "$XK_TOP/build/xdpkit.bpf.o" "$XDPKIT_BPFFS/p" pinmaps "$XDPKIT_BPFFS/m"
+	bpftool prog run pinned "$XDPKIT_BPFFS/p/xdpkit_ingress" data_in "$(frame 64)" repeat 23
+	[ "$("$DUMP" "$XDPKIT_BPFFS/m/global" | jq -s 'map(.packets) | add')" = 0 ]
+}
+
+fixture() {
+	clang -target bpf -O2 -g -Wall -Wextra -Werror -I"/usr/include/$(gcc -dumpmachine)" \
+		-I"$XK_TOP/bpf" -c "$XK_TOP/tests/fixtures/maps.bpf.c" -o "$BATS_TEST_TMPDIR/fx.o"
+	bpftool prog loadall "$BATS_TEST_TMPDIR/fx.o" "$XDPKIT_BPFFS/p" pinmaps "$XDPKIT_BPFFS/m"
+}
+
+# key: src ::ffff:10.0.0.1, dst 2001:db8::2, sport 443, dport 53, tcp, family 4
+KEY="00 00 00 00 00 00 00 00 00 00 ff ff 0a 00 00 01
+     20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 02
+     01 bb 00 35 06 04 00 00"
+# value: packets 5, first_seen 1 s, last_seen 3 s, tcp_flags SYN|ACK,
+# delta -7, name 'a"b\n', hist [1,2,3]
+VAL="05 00 00 00 00 00 00 00  00 ca 9a 3b 00 00 00 00  00 5e d0 b2 00 00 00 00
+     12 00 00 00 f9 ff ff ff  61 22 62 0a 00 00 00 00
+     01 00 00 00 00 00 00 00  02 00 00 00 00 00 00 00  03 00 00 00 00 00 00 00"
+
+@test "BTF rendering: addresses, ports, protocol, flags, times, strings, arrays" {
+	fixture
+	# shellcheck disable=SC2086
+	bpftool map update pinned "$XDPKIT_BPFFS/m/fx_hash" key hex 07 00 00 00 value hex $VAL
+	run "$DUMP" "$XDPKIT_BPFFS/m/fx_hash"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[ "$(jq -c 'del(.ts, .first_seen, .last_seen)' <<<"$output")" = \
+		'{"type":"fx_hash","key":7,"packets":5,"tcp_flags":["SYN","ACK"],"delta":-7,"name":"a\"b\n","hist":[1,2,3]}' ]
+	[ "$(jq '.last_seen - .first_seen | . * 1000 | round' <<<"$output")" = 2000 ]
+}
+
+@test "per-CPU folding: counters add, first/last keep min/max, flags OR, strings kept" {
+	fixture
+	# bpftool writes the same value on every possible CPU
+	# shellcheck disable=SC2086
+	bpftool map update pinned "$XDPKIT_BPFFS/m/fx_pcpu" key hex $KEY value hex $VAL
+	run "$DUMP" --type flow "$XDPKIT_BPFFS/m/fx_pcpu"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c 'del(.ts, .first_seen, .last_seen)' <<<"$output")" = \
+		"{\"type\":\"flow\",\"src\":\"10.0.0.1\",\"dst\":\"2001:db8::2\",\"sport\":443,\"dport\":53,\"proto\":\"tcp\",\"family\":4,\"packets\":$((5 * NCPU)),\"tcp_flags\":[\"SYN\",\"ACK\"],\"delta\":$((-7 * NCPU)),\"name\":\"a\\\"b\\n\",\"hist\":[$NCPU,$((2 * NCPU)),$((3 * NCPU))]}" ]
+	[ "$(jq '.last_seen - .first_seen | . * 1000 | round' <<<"$output")" = 2000 ]
+}
+
+# 10,000 entries in one bpftool process
+fill() { # MAP N
+	local i
+	for i in $(seq 1 "$2"); do
+		printf 'map update pinned %s key %d %d %d %d value hex %s\n' "$1" \
+			$((i & 255)) $(((i >> 8) & 255)) 0 0 "$(echo $VAL | tr -s ' \n' '  ')"
+	done >"$BATS_TEST_TMPDIR/batch"
+	bpftool batch file "$BATS_TEST_TMPDIR/batch" >/dev/null
+}
+
+@test "10,000 entries: batch and per-key reads print the same lines, all valid JSON" {
+	fixture
+	fill "$XDPKIT_BPFFS/m/fx_hash" 10000
+	"$DUMP" "$XDPKIT_BPFFS/m/fx_hash" | jq -c 'del(.ts)' | sort >"$BATS_TEST_TMPDIR/batch.out"
+	XK_DUMP_NO_BATCH=1 "$DUMP" "$XDPKIT_BPFFS/m/fx_hash" | jq -c 'del(.ts)' | sort >"$BATS_TEST_TMPDIR/key.out"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/batch.out")" -eq 10000 ]
+	[ "$(jq -s 'map(.key) | unique | length' "$BATS_TEST_TMPDIR/batch.out")" -eq 10000 ]
+	cmp "$BATS_TEST_TMPDIR/batch.out" "$BATS_TEST_TMPDIR/key.out"
+}
+
+@test "--nonzero leaves out all-zero entries" {
+	load_datapath
+	bpftool prog run pinned "$XDPKIT_BPFFS/p/xdpkit_ingress" data_in "$(frame 60)" repeat 3
+	[ "$("$DUMP" --nonzero "$XDPKIT_BPFFS/m/global" | jq -c '[.dir, .packets]')" = '["ingress",3]' ]
+}
+
+@test "errors: missing pin, not a map, map without BTF, bad usage" {
+	run "$DUMP" "$XDPKIT_BPFFS/nope"
+	[ "$status" -eq 1 ]
+	[ "$output" = "xk-dump: error: $XDPKIT_BPFFS/nope: No such file or directory" ]
+	load_datapath
+	run "$DUMP" "$XDPKIT_BPFFS/p/xdpkit_ingress"
+	[ "$status" -eq 1 ]
+	[[ "$output" == "xk-dump: error: "* ]]
+	bpftool map create "$XDPKIT_BPFFS/nobtf" type hash key 4 value 8 entries 4 name nobtf
+	run "$DUMP" "$XDPKIT_BPFFS/nobtf"
+	[ "$status" -eq 1 ]
+	[ "$output" = "xk-dump: error: $XDPKIT_BPFFS/nobtf: map has no BTF" ]
+	run "$DUMP"
+	[ "$status" -eq 2 ]
+	run "$DUMP" --bogus x
+	[ "$status" -eq 2 ]
+}
+
+@test "valgrind: no leaks, no memory errors (per-CPU array, per-CPU hash, 10,000-entry hash, fallback)" {
+	fixture
+	load_datapath
+	# shellcheck disable=SC2086
+	bpftool map update pinned "$XDPKIT_BPFFS/m/fx_pcpu" key hex $KEY value hex $VAL
+	fill "$XDPKIT_BPFFS/m/fx_hash" 10000
+	for args in "$XDPKIT_BPFFS/m/global" "$XDPKIT_BPFFS/m/fx_pcpu" "--iface x $XDPKIT_BPFFS/m/fx_hash"; do
+		# shellcheck disable=SC2086
+		run valgrind --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all \
+			--error-exitcode=99 -q "$DUMP" $args
+		[ "$status" -eq 0 ]
+		[ -z "$(grep '^==' <<<"$output")" ]
+	done
+	XK_DUMP_NO_BATCH=1 run valgrind --leak-check=full --error-exitcode=99 -q \
+		--suppressions="$XK_TOP/tests/valgrind.supp" "$DUMP" "$XDPKIT_BPFFS/m/fx_hash"
+	[ "$status" -eq 0 ]
+	[ -z "$(grep '^==' <<<"$output")" ]
+}

@@ -1,0 +1,71 @@
+# tests/helpers.bash - loaded by every .bats file: unique names, a private
+# bpffs root per test, a veth pair with one end in a namespace of its own,
+# and a teardown that removes all of it even when the test failed.
+
+XK_TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+PATH=$XK_TOP/bin:$PATH
+
+# bpffs must be mounted for anything to pin; CI machines may not have it.
+xk_mount_bpffs() {
+	if [ "$(stat -f -c %T /sys/fs/bpf 2>/dev/null)" != bpf_fs ]; then
+		mount -t bpf bpf /sys/fs/bpf
+	fi
+}
+
+# Names for this test: NS (namespace), A (our end, root namespace), B (peer,
+# in NS). Interface names stay within 15 characters.
+xk_names() {
+	XK_ID=$(printf '%04x%04x' "$RANDOM" "$$" | cut -c1-7)
+	NS=xkns$XK_ID
+	A=xk${XK_ID}a
+	B=xk${XK_ID}b
+	export XDPKIT_BPFFS=/sys/fs/bpf/xktest-$XK_ID
+	export XDPKIT_RUNDIR=$BATS_TEST_TMPDIR/run
+}
+
+# A veth pair with nothing else on the wire: IPv6 off (no DAD, no RS), no
+# addresses (no ARP). Frames a test sends are the only frames.
+xk_veth() {
+	ip netns add "$NS"
+	ip link add "$A" type veth peer name "$B" netns "$NS"
+	sysctl -qw "net.ipv6.conf.$A.disable_ipv6=1"
+	ip netns exec "$NS" sysctl -qw "net.ipv6.conf.$B.disable_ipv6=1"
+	ip link set "$A" up
+	ip -n "$NS" link set "$B" up
+	ip -n "$NS" link set lo up
+}
+
+xk_setup() {
+	xk_mount_bpffs
+	xk_names
+	xk_veth
+}
+
+xk_teardown() {
+	ip link del "$A" 2>/dev/null || :
+	ip netns del "$NS" 2>/dev/null || :
+	rm -rf "$XDPKIT_BPFFS"
+}
+
+# Frames into A (from B) and out of A.
+xk_send_in() { ip netns exec "$NS" python3 "$XK_TOP/tests/sendframes.py" "$B" "$@"; }
+xk_send_out() { python3 "$XK_TOP/tests/sendframes.py" "$A" "$@"; }
+
+# A counter of IFACE: xk_count IFACE DIR FIELD
+xk_count() {
+	xdp-stats "$1" --json | jq -r --arg d "$2" "select(.dir == \$d) | .$3"
+}
+
+# Wait (at most 5 s) until a counter reaches a value, then print it.
+xk_wait_count() { # IFACE DIR FIELD VALUE
+	local i v
+	for i in $(seq 50); do
+		v=$(xk_count "$1" "$2" "$3")
+		[ "$v" = "$4" ] && break
+		sleep 0.1
+	done
+	echo "$v"
+}
+
+# Run as an unprivileged user.
+xk_as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
