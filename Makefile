@@ -24,7 +24,7 @@ SHELL_FILES := $(BIN) lib/xdpkit.sh $(wildcard tests/*.sh examples/*.sh) .ci/run
 # Debian/Ubuntu packages: to build, to run, to test.
 DEPS_BUILD := make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config
 DEPS_RUN := bpftool iproute2 jq util-linux ethtool
-DEPS_TEST := bats shellcheck dash valgrind tcpdump python3 procps
+DEPS_TEST := bats shellcheck dash valgrind tcpdump python3 procps iputils-ping
 
 ifeq ($(V),1)
 Q :=
@@ -69,8 +69,10 @@ deps: ## install the missing Debian/Ubuntu packages (idempotent)
 	if [ -z "$$missing" ]; then echo "make deps: all packages present"; exit 0; fi; \
 	echo "make deps: installing:$$missing"; \
 	export DEBIAN_FRONTEND=noninteractive; \
-	apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null || \
-		{ echo "make deps: apt-get install failed for:$$missing" >&2; exit 1; }; \
+	log=$$(mktemp); \
+	{ apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; } >"$$log" 2>&1 || \
+		{ cat "$$log" >&2; rm -f "$$log"; echo "make deps: apt-get install failed for:$$missing" >&2; exit 1; }; \
+	rm -f "$$log"; \
 	echo "make deps: done"
 
 lint: $(BPF_OBJS) ## shellcheck, dash parse, clang warnings as errors (BPF built with -Werror)
@@ -84,15 +86,25 @@ lint: $(BPF_OBJS) ## shellcheck, dash parse, clang warnings as errors (BPF built
 test: all ## run the bats tests (root)
 	$(Q)sh tests/run $(TESTS)
 
-check: ## lint, build, all tests; last line: N passed, N failed
+# check and demo set a fresh Debian/Ubuntu machine up themselves.
+deps-auto:
+	@. /etc/os-release 2>/dev/null; case " $$ID $$ID_LIKE " in \
+		*" debian "*|*" ubuntu "*) $(MAKE) --no-print-directory deps ;; \
+		*) echo "make: not Debian/Ubuntu: skipping 'make deps'" ;; esac
+
+need-root:
+	@test "$$(id -u)" -eq 0 || { echo "make: $(MAKECMDGOALS) needs root: sudo make $(MAKECMDGOALS)" >&2; exit 1; }
+
+check: need-root deps-auto ## install deps, lint, build, all tests (root); last line: N passed, N failed
 	$(Q)$(MAKE) --no-print-directory lint
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh tests/run $(TESTS)
 
-bench: all ## per-packet cost table (BPF_PROG_TEST_RUN)
+bench: need-root all ## per-packet cost table (BPF_PROG_TEST_RUN; root)
 	$(Q)sh tests/bench.sh
 
-demo: all ## attach to a throwaway veth pair, send traffic, show, clean up
+demo: need-root deps-auto ## install deps, build, attach to a throwaway veth pair, show, clean up (root)
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh examples/demo.sh
 
 install: all ## install under $(DESTDIR)$(PREFIX)
@@ -116,4 +128,4 @@ clean: ## remove build/
 help: ## this list
 	@sed -n 's/^\([a-z-]*\):.*## \(.*\)/  \1\t\2/p' $(MAKEFILE_LIST) | expand -t 14
 
-.PHONY: all deps lint test check bench demo install uninstall clean help build-tools
+.PHONY: all deps deps-auto need-root lint test check bench demo install uninstall clean help build-tools

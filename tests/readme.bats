@@ -1,0 +1,40 @@
+#!/usr/bin/env bats
+# The README's examples run, as written, against a real attachment (eth0 is
+# the test's veth; sudo is dropped: the tests run as root).
+
+load helpers
+
+setup() { xk_setup; }
+teardown() { xk_teardown; }
+
+# The example commands of README.md, one a line, made runnable here.
+readme_examples() {
+	sed -n '/^<!-- test -->$/,/^<!-- \/test -->$/p' "$XK_TOP/README.md" |
+		grep '^    [^#]' | sed 's/^    //; s/^sudo //; s/| jq/| jq/' |
+		sed "s#bin/#$XK_TOP/bin/#g; s#-L lib #-L $XK_TOP/lib #g; s#eth0#$A#g"
+}
+
+@test "README examples give the exact results" {
+	xdp-attach "$A" count
+	xk_send_in 4 100
+	xk_send_out 3 60
+	[ "$(xk_wait_count "$A" ingress packets 4)" = 4 ]
+	[ "$(xk_wait_count "$A" egress packets 3)" = 3 ]
+	mapfile -t ex < <(readme_examples)
+	[ "${#ex[@]}" -eq 4 ]
+	run bash -o pipefail -c "${ex[0]}"
+	[ "$status" -eq 0 ]
+	[ "$output" = 4 ]
+	run bash -o pipefail -c "${ex[1]}"
+	[ "$output" = $((4 * 100 + 3 * 60)) ]
+	run bash -o pipefail -c "${ex[2]}"
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "ingress                 4                  400" ]
+	[ "${lines[2]}" = "egress                  3                  180" ]
+	run bash -o pipefail -c "${ex[3]}"
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	ip link set dev "$A" xdp off
+	run bash -c "${ex[3]}"
+	[ "$output" = "$A" ]
+}

@@ -1,0 +1,110 @@
+#!/usr/bin/env bats
+# xdp-status and xdp-check: what they report about real attachments, and
+# their exit statuses.
+
+load helpers
+
+setup() { xk_setup; }
+teardown() { xk_teardown; }
+
+@test "status of a healthy attachment: every field, exit 0" {
+	xdp-attach "$A" count --mode generic
+	run xdp-status "$A" --json
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	s=$output
+	xdp_id=$(ip -j link show dev "$A" | jq .[0].xdp.prog.id)
+	tc_id=$(tc -j filter show dev "$A" egress | jq '.[] | select(.options.prog) | .options.prog.id')
+	[ "$(jq -r .type <<<"$s")" = status ]
+	[ "$(jq -r .health <<<"$s")" = ok ]
+	[ "$(jq -c .problems <<<"$s")" = '[]' ]
+	[ "$(jq -c .features <<<"$s")" = '["count"]' ]
+	[ "$(jq -r .xdp.mode <<<"$s")" = generic ]
+	[ "$(jq .xdp.prog_id <<<"$s")" = "$xdp_id" ]
+	[ "$(jq .tc.prog_id <<<"$s")" = "$tc_id" ]
+	[ "$(jq .ifindex <<<"$s")" = "$(cat "/sys/class/net/$A/ifindex")" ]
+	[ "$(jq .schema <<<"$s")" = "$(cat "$XK_TOP/build/xdpkit.schema")" ]
+	[ "$(jq -r .object.ingress_tag <<<"$s")" = "$(bpftool -j prog show id "$xdp_id" | jq -r .tag)" ]
+	[ "$(jq -c '.maps | map([.name, .map_type, .entries, .max_entries])' <<<"$s")" = \
+		'[["config","array",1,1],["global","percpu_array",2,2]]' ]
+	now=$(date +%s)
+	[ "$(jq ".attached_at <= $now and .attached_at > $now - 60" <<<"$s")" = true ]
+}
+
+@test "status human text names mode, programs and maps" {
+	xdp-attach "$A" count --mode native
+	run xdp-status "$A"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "$A: ok, features count, attached "*" UTC" ]]
+	[[ "${lines[1]}" == "  xdp native prog "*", tc egress prog "* ]]
+	[ "${lines[2]}" = "  maps: config 1/1, global 2/2" ]
+}
+
+@test "status: XDP program removed behind xdpkit's back is degraded, exit 1" {
+	xdp-attach "$A" count --mode native
+	ip link set dev "$A" xdpdrv off
+	run xdp-status "$A" --json
+	[ "$status" -eq 1 ]
+	[ "$(jq -r .health <<<"$output")" = degraded ]
+	[ "$(jq -c .problems <<<"$output")" = '["XDP program not attached"]' ]
+}
+
+@test "status: a foreign program in xdpkit's place is named" {
+	xdp-attach "$A" count --mode generic
+	ip link set dev "$A" xdpgeneric off
+	ip link set dev "$A" xdpgeneric obj "$XK_TOP/build/pass.bpf.o" sec xdp
+	id=$(ip -j link show dev "$A" | jq .[0].xdp.prog.id)
+	run xdp-status "$A" --json
+	[ "$status" -eq 1 ]
+	[ "$(jq -c .problems <<<"$output")" = "[\"XDP program $id (xdpkit_pass) is not xdpkit's\"]" ]
+}
+
+@test "status: pins of an interface that is gone are stale, exit 1" {
+	xdp-attach "$A" count
+	ip link del "$A"
+	run xdp-status "$A" --json
+	[ "$status" -eq 1 ]
+	[ "$(jq -r .health <<<"$output")" = stale ]
+	[ "$(jq -c .problems <<<"$output")" = "[\"interface $A does not exist\"]" ]
+}
+
+@test "status without IFACE lists every attachment and foreign XDP programs" {
+	xdp-attach "$A" count --ingress-only
+	ip -n "$NS" link set dev "$B" xdpgeneric obj "$XK_TOP/build/pass.bpf.o" sec xdp
+	ip link add "${A}x" type veth peer name "${B}x" netns "$NS"
+	ip link set dev "${A}x" xdpgeneric obj "$XK_TOP/build/pass.bpf.o" sec xdp
+	run xdp-status --json
+	ip link del "${A}x"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c 'select(.type == "status") | [.iface, .health, .tc]' <<<"$output")" = "[\"$A\",\"ok\",null]" ]
+	[ "$(jq -c 'select(.type == "foreign" and .iface == "'"${A}x"'") | [.mode, .name]' <<<"$output")" = '["generic","xdpkit_pass"]' ]
+}
+
+@test "xdp-check: every hard check passes here; JSON lines parse; per interface facts" {
+	run xdp-check "$A" lo --json
+	[ "$status" -eq 0 ]
+	for l in "${lines[@]}"; do jq -e . <<<"$l" >/dev/null; done
+	[ "$(jq -sc '[.[] | select(.type == "check" and .hard and (.ok | not))] | length' <<<"$output")" = 0 ]
+	[ "$(jq -sc '[.[] | select(.type == "check") | .check]' <<<"$output")" = \
+		'["kernel","btf","bpffs","jit","root","cgroup2","bpftool","ip","tc","jq","flock","clang","ethtool"]' ]
+	[ "$(jq -c "select(.type == \"iface\" and .iface == \"$A\") | [.driver, .native_xdp, .rx_vlan_offload, .xdp]" <<<"$output")" = \
+		"[\"veth\",true,\"$(ethtool -k "$A" | awk -F': ' '$1 == "rx-vlan-offload" { split($2, a, " "); print a[1] }')\",null]" ]
+	[ "$(jq -c 'select(.type == "iface" and .iface == "lo") | [.driver, .native_xdp]' <<<"$output")" = '["none",false]' ]
+}
+
+@test "xdp-check reports rx VLAN offload and an attached program, never attaches" {
+	ethtool -K "$A" rxvlan on
+	run xdp-check "$A"
+	[ "$status" -eq 0 ]
+	[[ "${lines[-1]}" == "iface $A"*"driver veth"*"native XDP yes"*"rx-vlan-offload on (XDP sees no VLAN tags)" ]]
+	[ -z "$(ip -j link show dev "$A" | jq -r '.[0].xdp // empty')" ]
+	xdp-attach "$A" count --mode generic
+	run xdp-check "$A" --json
+	[ "$(jq -c 'select(.type == "iface") | .xdp | [.mode, .name]' <<<"$output")" = '["generic","xdpkit_ingress"]' ]
+}
+
+@test "xdp-check as non-root: root check fails, exit 3, fix given" {
+	run xk_as_nobody "$XK_TOP/bin/xdp-check" lo
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"FAIL  root "*"fix: run as root (sudo)"* ]]
+}
