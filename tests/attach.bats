@@ -85,7 +85,7 @@ xk_config_field() {
 
 @test "detach keeps a clsact qdisc that was there before" {
 	tc qdisc add dev "$A" clsact
-	tc filter add dev "$A" ingress pref 7 bpf direct-action obj "$XK_TOP/build/xdpkit.bpf.o" sec tc
+	tc filter add dev "$A" ingress pref 7 bpf direct-action object-pinned "$(xk_foreign_tc)"
 	xdp-attach "$A" count
 	xdp-detach "$A"
 	[ "$(tc -j qdisc show dev "$A" | jq '[.[] | select(.kind == "clsact")] | length')" = 1 ]
@@ -94,7 +94,7 @@ xk_config_field() {
 
 @test "detach keeps a clsact qdisc it made when others have filters on it" {
 	xdp-attach "$A" count
-	tc filter add dev "$A" ingress pref 7 bpf direct-action obj "$XK_TOP/build/xdpkit.bpf.o" sec tc
+	tc filter add dev "$A" ingress pref 7 bpf direct-action object-pinned "$(xk_foreign_tc)"
 	run xdp-detach "$A"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"keeping the clsact qdisc: other filters use it"* ]]
@@ -102,7 +102,7 @@ xk_config_field() {
 }
 
 @test "a foreign XDP program is refused (exit 5) and left alone; --force replaces it" {
-	ip link set dev "$A" xdpgeneric obj "$XK_TOP/build/pass.bpf.o" sec xdp
+	ip link set dev "$A" xdpgeneric pinned "$(xk_foreign_xdp)"
 	foreign=$(ip -j link show dev "$A" | jq .[0].xdp.prog.id)
 	run xdp-attach "$A" count
 	[ "$status" -eq 5 ]
@@ -121,7 +121,7 @@ xk_config_field() {
 @test "a foreign tc filter at xdpkit's preference is refused; --force replaces it" {
 	tc qdisc add dev "$A" clsact
 	tc filter add dev "$A" egress pref 22596 handle 1 bpf direct-action \
-		obj "$XK_TOP/build/xdpkit.bpf.o" sec tc
+		object-pinned "$(xk_foreign_tc)"
 	run xdp-attach "$A" count
 	[ "$status" -eq 5 ]
 	[[ "$output" == *"a tc egress filter xdpkit did not attach"* ]]
@@ -135,7 +135,7 @@ xk_config_field() {
 @test "detach leaves a foreign program alone" {
 	xdp-attach "$A" count --mode generic
 	ip link set dev "$A" xdpgeneric off
-	ip link set dev "$A" xdpgeneric obj "$XK_TOP/build/pass.bpf.o" sec xdp
+	ip link set dev "$A" xdpgeneric pinned "$(xk_foreign_xdp)"
 	run xdp-detach "$A"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"leaving XDP program id"* ]]
@@ -236,6 +236,7 @@ xk_config_field() {
 	ip link del "$A"
 	ip link add "$A" type veth peer name "$B" netns "$NS"
 	sysctl -qw "net.ipv6.conf.$A.disable_ipv6=1"
+	ip netns exec "$NS" sysctl -qw "net.ipv6.conf.$B.disable_ipv6=1"
 	ip link set "$A" up
 	ip -n "$NS" link set "$B" up
 	run xdp-attach "$A" count

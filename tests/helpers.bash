@@ -21,6 +21,7 @@ xk_names() {
 	B=xk${XK_ID}b
 	export XDPKIT_BPFFS=/sys/fs/bpf/xktest-$XK_ID
 	export XDPKIT_RUNDIR=$BATS_TEST_TMPDIR/run
+	XK_FOREIGN=/sys/fs/bpf/xkforeign-$XK_ID
 }
 
 # A veth pair with nothing else on the wire: IPv6 off (no DAD, no RS), no
@@ -44,7 +45,7 @@ xk_setup() {
 xk_teardown() {
 	ip link del "$A" 2>/dev/null || :
 	ip netns del "$NS" 2>/dev/null || :
-	rm -rf "$XDPKIT_BPFFS"
+	rm -rf "$XDPKIT_BPFFS" "$XK_FOREIGN"
 }
 
 # Frames into A (from B) and out of A.
@@ -69,3 +70,20 @@ xk_wait_count() { # IFACE DIR FIELD VALUE
 
 # Run as an unprivileged user.
 xk_as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+
+# Somebody else's programs, loaded with bpftool into the test's pin root
+# (iproute2's own loader would leave its global pin directories behind).
+# xk_foreign_xdp -> the pin of an XDP program that returns XDP_PASS;
+# xk_foreign_tc -> the pin of a tc program.
+xk_foreign_xdp() {
+	local pin=$XK_FOREIGN/xdp
+	[ -e "$pin" ] || { mkdir -p "$XK_FOREIGN" &&
+		bpftool prog load "$XK_TOP/build/pass.bpf.o" "$pin" type xdp; }
+	echo "$pin"
+}
+xk_foreign_tc() {
+	local d=$XK_FOREIGN/tc
+	[ -e "$d/xdpkit_egress" ] || { mkdir -p "$XK_FOREIGN" &&
+		bpftool prog loadall "$XK_TOP/build/xdpkit.bpf.o" "$d" pinmaps "$d-maps"; }
+	echo "$d/xdpkit_egress"
+}

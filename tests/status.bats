@@ -52,7 +52,7 @@ teardown() { xk_teardown; }
 @test "status: a foreign program in xdpkit's place is named" {
 	xdp-attach "$A" count --mode generic
 	ip link set dev "$A" xdpgeneric off
-	ip link set dev "$A" xdpgeneric obj "$XK_TOP/build/pass.bpf.o" sec xdp
+	ip link set dev "$A" xdpgeneric pinned "$(xk_foreign_xdp)"
 	id=$(ip -j link show dev "$A" | jq .[0].xdp.prog.id)
 	run xdp-status "$A" --json
 	[ "$status" -eq 1 ]
@@ -70,9 +70,8 @@ teardown() { xk_teardown; }
 
 @test "status without IFACE lists every attachment and foreign XDP programs" {
 	xdp-attach "$A" count --ingress-only
-	ip -n "$NS" link set dev "$B" xdpgeneric obj "$XK_TOP/build/pass.bpf.o" sec xdp
 	ip link add "${A}x" type veth peer name "${B}x" netns "$NS"
-	ip link set dev "${A}x" xdpgeneric obj "$XK_TOP/build/pass.bpf.o" sec xdp
+	ip link set dev "${A}x" xdpgeneric pinned "$(xk_foreign_xdp)"
 	run xdp-status --json
 	ip link del "${A}x"
 	[ "$status" -eq 0 ]
