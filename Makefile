@@ -12,6 +12,8 @@ BUILD := build
 
 ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine 2>/dev/null)
 BPF_CFLAGS := -target bpf -O2 -g -Wall -Wextra -Werror -I$(ARCH_INC) -Ibpf
+# Table sizes (entries); see README for their memory cost.
+BPF_SIZES := $(if $(XK_FLOW_SLOTS),-DXK_FLOW_SLOTS=$(XK_FLOW_SLOTS)) $(if $(XK_PORT_SLOTS),-DXK_PORT_SLOTS=$(XK_PORT_SLOTS))
 HELPER_CFLAGS := $(CFLAGS) -Wall -Wextra -Werror $(shell pkg-config --cflags libbpf 2>/dev/null)
 HELPER_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf)
 
@@ -39,9 +41,13 @@ all: $(BPF_OBJS) $(HELPERS) $(SCHEMA) ## build the BPF objects and helpers
 $(BUILD):
 	$(Q)mkdir -p $@
 
-$(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/xdpkit.h | $(BUILD) build-tools
+# Rebuild the objects when the table sizes change.
+$(BUILD)/bpf-flags: FORCE | $(BUILD)
+	@echo '$(BPF_SIZES)' | cmp -s - $@ || echo '$(BPF_SIZES)' >$@
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/xdpkit.h bpf/parse.h $(BUILD)/bpf-flags | $(BUILD) build-tools
 	$(msg) CLANG $@
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(BPF_SIZES) -c $< -o $@
 
 $(BUILD)/xk-dump: helpers/xk-dump.c helpers/btfjson.c helpers/btfjson.h | $(BUILD) build-tools
 	$(msg) CC $@
@@ -128,4 +134,4 @@ clean: ## remove build/
 help: ## this list
 	@sed -n 's/^\([a-z-]*\):.*## \(.*\)/  \1\t\2/p' $(MAKEFILE_LIST) | expand -t 14
 
-.PHONY: all deps deps-auto need-root lint test check bench demo install uninstall clean help build-tools
+.PHONY: FORCE all deps deps-auto need-root lint test check bench demo install uninstall clean help build-tools

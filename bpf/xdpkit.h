@@ -13,6 +13,8 @@
  *                  list of names.
  *   xk_NAME_t      an integer typedef printed through enum xk_NAME when the
  *                  BTF has it (array map keys must be plain integers)
+ *   xk_NAMEbits_t  the same as xk_NAME_t in another width: xk_dir8_t is a
+ *                  one-byte xk_dir_t, xk_proto8_t a one-byte xk_proto_t
  *   A scalar map key of type xk_NAME_t becomes the JSON field NAME.
  *   xk_be16_t      big-endian 16-bit value, printed in host order
  *   xk_addr_t      16-byte address; IPv4 is stored v4-mapped (::ffff:a.b.c.d)
@@ -37,14 +39,16 @@
 
 typedef __u16 xk_be16_t;
 typedef __u8 xk_addr_t[16];
-typedef __u8 xk_proto_t;
+typedef __u32 xk_proto_t;  /* IP protocol number, as an array map key */
+typedef __u8 xk_proto8_t;
+typedef __u8 xk_dir8_t;
 typedef __u8 xk_tcpflags_t;
 typedef __u64 xk_first_ns_t;
 typedef __u64 xk_last_ns_t;
 typedef __u32 xk_gauge_t;
 typedef __u64 xk_gauge64_t;
 
-typedef __u32 xk_dir_t; /* enum xk_dir, as an array map key */
+typedef __u32 xk_dir_t;    /* enum xk_dir, as an array map key */
 
 enum xk_dir {
 	XK_DIR_INGRESS = 0,
@@ -55,7 +59,8 @@ enum xk_dir {
 /* Feature bits in xk_config.features. xdp-attach reads the feature names
  * from this enum's BTF: XK_F_COUNT is the feature "count", and so on. */
 enum xk_feature {
-	XK_F_COUNT = 1 << 0,
+	XK_F_COUNT = 1 << 0,  /* global packets and bytes per direction */
+	XK_F_STATS = 1 << 1,  /* everything in global, protos, flows, ports */
 };
 
 enum xk_xdp_mode {
@@ -83,10 +88,120 @@ struct xk_config {
 	xk_gauge64_t changed_at;      /* Unix seconds of the last change */
 };
 
-/* Map "global", a per-CPU array indexed by xk_dir_t. */
+/* Frame sizes (bytes at the hook), Prometheus style: le_N counts frames of
+ * at most N bytes that are larger than the bound before (not cumulative). */
+struct xk_sizes {
+	__u64 le_64;
+	__u64 le_128;
+	__u64 le_256;
+	__u64 le_512;
+	__u64 le_1024;
+	__u64 le_1518;
+	__u64 le_9000;
+	__u64 le_inf;
+};
+
+/* Map "global", a per-CPU array indexed by xk_dir_t. With only "count" on,
+ * packets and bytes move; "stats" fills in the rest. */
 struct xk_global {
 	__u64 packets;
-	__u64 bytes;           /* frame length at the hook, L2 header included */
+	__u64 bytes;                /* frame length at the hook, L2 header included */
+	__u64 ipv4;
+	__u64 ipv6;
+	__u64 non_ip;               /* ARP, LLDP, ...: everything but IPv4/IPv6 */
+	__u64 tcp;
+	__u64 udp;
+	__u64 icmp;                 /* ICMP and ICMPv6 */
+	__u64 other;                /* other IP protocols (by number in "protos") */
+	__u64 fragments;            /* IP fragments after the first: no ports */
+	__u64 parse_errors;         /* shorter than its headers claim, or malformed */
+	__u64 flows_created;        /* flow slots taken by a new flow */
+	__u64 flow_evictions;       /* flows pushed out of a full set */
+	__u64 port_insert_failures; /* packets of a new port whose set was full */
+	struct xk_sizes sizes;
 };
+
+/* Map "protos", a per-CPU array indexed by IP protocol number. */
+struct xk_ctr {
+	__u64 packets;
+	__u64 bytes;
+};
+
+struct xk_proto_ctr {
+	struct xk_ctr ingress;
+	struct xk_ctr egress;
+};
+
+/*
+ * Maps "flows" and "ports" are per-CPU arrays used as set-associative tables:
+ * a key hashes to a set of XK_WAYS consecutive slots, and each slot holds its
+ * key and its counters. A hit costs array lookups and key compares, no hash
+ * map (see `make bench`). Each CPU has its own table, so a flow seen on two
+ * CPUs has a slot on each: readers group slots by key (xk-dump --by-key key)
+ * and fold them. A slot whose key is all zero is empty.
+ */
+#define XK_WAYS 4
+
+/* Flows: IPv4 addresses are stored v4-mapped. Ports are 0 for protocols
+ * without ports (ICMP too) and for IP fragments after the first. A new flow
+ * in a full set evicts the set's least recently seen flow (global
+ * .flow_evictions counts them). */
+struct xk_flow_key {
+	xk_addr_t src;              /* aligned(8): hashed and compared as 5 words */
+	xk_addr_t dst;
+	xk_be16_t sport;
+	xk_be16_t dport;
+	xk_proto8_t proto;
+	__u8 family;                /* 4 or 6; 0 marks an empty slot */
+	xk_dir8_t dir;
+	__u8 _pad;
+} __attribute__((aligned(8)));
+
+struct xk_flow_slot {
+	struct xk_flow_key key;
+	__u64 packets;
+	__u64 bytes;
+	xk_first_ns_t first_seen;   /* CLOCK_MONOTONIC, jiffy resolution */
+	xk_last_ns_t last_seen;
+	xk_tcpflags_t tcp_flags;    /* every flag seen in the flow */
+	__u8 _pad[7];
+};
+
+/* Ports: TCP and UDP traffic by destination port. A new port in a full set is
+ * not counted (global .port_insert_failures); ports are never evicted. */
+struct xk_port_key {
+	xk_be16_t port;
+	xk_proto8_t proto;          /* 0 marks an empty slot */
+	xk_dir8_t dir;
+};
+
+struct xk_port_slot {
+	struct xk_port_key key;
+	__u32 _pad;
+	__u64 packets;
+	__u64 bytes;
+	__u64 syns;                 /* TCP SYN without ACK: connection attempts */
+};
+
+/* Map "clock", a per-CPU array of one entry: the coarse monotonic time, read
+ * once per jiffy (bpf_ktime_get_coarse_ns() costs more than all the rest of a
+ * flow update; bpf_jiffies64() is nearly free). Internal. */
+struct xk_clock {
+	__u64 jiffies;
+	xk_gauge64_t ns;
+};
+
+/*
+ * Table sizes, in slots per CPU: build-time settings
+ * (make XK_FLOW_SLOTS=... XK_PORT_SLOTS=...), powers of two, at least XK_WAYS.
+ * Memory per CPU: flows 80 bytes a slot (65536: 5 MiB), ports 32 bytes a slot
+ * (16384: 512 KiB).
+ */
+#ifndef XK_FLOW_SLOTS
+#define XK_FLOW_SLOTS 65536
+#endif
+#ifndef XK_PORT_SLOTS
+#define XK_PORT_SLOTS 16384
+#endif
 
 #endif /* XDPKIT_H */

@@ -6,20 +6,26 @@
 
 #include "btfjson.h"
 
-/* Strip modifiers; return the type and the innermost xk_ typedef name met on
- * the way (the outermost one wins, so a typedef of a typedef keeps its own
- * name). */
+/*
+ * Strip typedefs and modifiers. xk gets the outermost xk_ typedef met on the
+ * way, or is empty when there is none.
+ */
+#define XK_NAME_MAX 64
 static const struct btf_type *resolve(const struct btf *btf, __u32 id,
-				      const char **xk_name, __u32 *out_id)
+				      char *xk, __u32 *out_id)
 {
 	const struct btf_type *t = btf__type_by_id(btf, id);
 
+	if (xk)
+		xk[0] = '\0';
 	while (t && (btf_is_typedef(t) || btf_is_mod(t))) {
-		if (btf_is_typedef(t) && xk_name && !*xk_name) {
+		if (btf_is_typedef(t) && xk && !xk[0]) {
 			const char *n = btf__name_by_offset(btf, t->name_off);
+			size_t len = n ? strlen(n) : 0;
 
-			if (n && strncmp(n, "xk_", 3) == 0)
-				*xk_name = n;
+			if (len > 5 && len < XK_NAME_MAX && strncmp(n, "xk_", 3) == 0 &&
+			    strcmp(n + len - 2, "_t") == 0)
+				memcpy(xk, n, len + 1);
 		}
 		id = t->type;
 		t = btf__type_by_id(btf, id);
@@ -27,6 +33,29 @@ static const struct btf_type *resolve(const struct btf *btf, __u32 id,
 	if (out_id)
 		*out_id = id;
 	return t;
+}
+
+/* Is xk the typedef base_t, or a width variant of it (base8_t, base16_t)? */
+static bool xk_is(const char *xk, const char *base)
+{
+	size_t n = strlen(base);
+
+	if (!xk || strncmp(xk, base, n) != 0)
+		return false;
+	xk += n;
+	while (*xk >= '0' && *xk <= '9')
+		xk++;
+	return strcmp(xk, "_t") == 0;
+}
+
+/* "xk_dir8_t" -> "dir": NAME without its width digits. */
+static void xk_base_name(const char *xk, char *out, size_t size)
+{
+	size_t e = strlen(xk) - 2;
+
+	while (e > 3 && xk[e - 1] >= '0' && xk[e - 1] <= '9')
+		e--;
+	snprintf(out, size, "%.*s", (int)(e - 3), xk + 3);
 }
 
 int bj_init(struct bj *bj, const struct btf *btf, FILE *out)
@@ -156,18 +185,15 @@ static void print_enum(const struct bj *bj, const struct btf_type *t,
 	fprintf(bj->out, "%llu", v);
 }
 
-/* "xk_dir_t" -> enum "xk_dir", if the BTF has it. */
+/* "xk_dir_t" (or "xk_dir8_t") -> enum "xk_dir", if the BTF has it. */
 static const struct btf_type *enum_for_typedef(const struct btf *btf,
-					       const char *xk_name)
+					       const char *xk)
 {
-	char name[64];
-	size_t len = strlen(xk_name);
+	char base[XK_NAME_MAX], name[XK_NAME_MAX + 3];
 	__s32 id;
 
-	if (len < 3 || len >= sizeof(name) || strcmp(xk_name + len - 2, "_t"))
-		return NULL;
-	memcpy(name, xk_name, len - 2);
-	name[len - 2] = '\0';
+	xk_base_name(xk, base, sizeof(base));
+	snprintf(name, sizeof(name), "xk_%s", base);
 	id = btf__find_by_name_kind(btf, name, BTF_KIND_ENUM);
 	return id > 0 ? btf__type_by_id(btf, id) : NULL;
 }
@@ -225,9 +251,9 @@ static bool is_char(const struct btf *btf, const struct btf_type *t)
 }
 
 /* Members as "name":value pairs, each led by a comma unless `first` and it
- * is the first one printed. */
+ * is the first one printed; the member named `skip` is left out. */
 static void print_members(const struct bj *bj, const struct btf_type *t,
-			  const void *data, bool first)
+			  const void *data, bool first, const char *skip)
 {
 	const struct btf_member *m = btf_members(t);
 	int i;
@@ -235,7 +261,7 @@ static void print_members(const struct bj *bj, const struct btf_type *t,
 	for (i = 0; i < btf_vlen(t); i++) {
 		const char *name = btf__name_by_offset(bj->btf, m[i].name_off);
 
-		if (!name || !*name || name[0] == '_')
+		if (!name || !*name || name[0] == '_' || (skip && strcmp(name, skip) == 0))
 			continue;
 		fprintf(bj->out, "%s\"%s\":", first ? "" : ",", name);
 		first = false;
@@ -246,8 +272,9 @@ static void print_members(const struct bj *bj, const struct btf_type *t,
 
 static void print_value(const struct bj *bj, __u32 id, const void *data)
 {
-	const char *xk = NULL;
-	const struct btf_type *t = resolve(bj->btf, id, &xk, &id);
+	char xkbuf[XK_NAME_MAX];
+	const struct btf_type *t = resolve(bj->btf, id, xkbuf, &id);
+	const char *xk = xkbuf[0] ? xkbuf : NULL;
 	FILE *out = bj->out;
 
 	if (!t) {
@@ -265,7 +292,7 @@ static void print_value(const struct bj *bj, __u32 id, const void *data)
 
 		if (xk && strcmp(xk, "xk_be16_t") == 0) {
 			fprintf(out, "%u", ntohs((__u16)v));
-		} else if (xk && strcmp(xk, "xk_proto_t") == 0) {
+		} else if (xk_is(xk, "xk_proto")) {
 			print_proto(out, (unsigned int)v);
 		} else if (xk && strcmp(xk, "xk_tcpflags_t") == 0) {
 			print_tcpflags(out, (unsigned int)v);
@@ -307,7 +334,7 @@ static void print_value(const struct bj *bj, __u32 id, const void *data)
 	}
 	if (btf_is_struct(t) || btf_is_union(t)) {
 		fputc('{', out);
-		print_members(bj, t, data, true);
+		print_members(bj, t, data, true, NULL);
 		fputc('}', out);
 		return;
 	}
@@ -317,24 +344,20 @@ static void print_value(const struct bj *bj, __u32 id, const void *data)
 void bj_fields(const struct bj *bj, __u32 type_id, const void *data,
 	       const char *fallback)
 {
-	const char *xk = NULL;
-	const struct btf_type *t = resolve(bj->btf, type_id, &xk, NULL);
+	char xkbuf[XK_NAME_MAX];
+	const struct btf_type *t = resolve(bj->btf, type_id, xkbuf, NULL);
+	const char *xk = xkbuf[0] ? xkbuf : NULL;
 	char name[64];
 
 	if (t && (btf_is_struct(t) || btf_is_union(t))) {
-		print_members(bj, t, data, false);
+		print_members(bj, t, data, false, NULL);
 		return;
 	}
 	/* a scalar: xk_dir_t is the field "dir" */
-	if (xk && strlen(xk) > 5 && strlen(xk) < sizeof(name) + 5 &&
-	    strcmp(xk + strlen(xk) - 2, "_t") == 0) {
-		size_t n = strlen(xk) - 5;
-
-		memcpy(name, xk + 3, n);
-		name[n] = '\0';
-	} else {
+	if (xk)
+		xk_base_name(xk, name, sizeof(name));
+	else
 		snprintf(name, sizeof(name), "%s", fallback);
-	}
 	fprintf(bj->out, ",\"%s\":", name);
 	print_value(bj, type_id, data);
 }
@@ -342,8 +365,9 @@ void bj_fields(const struct bj *bj, __u32 type_id, const void *data,
 void bj_fold(const struct bj *bj, __u32 type_id, void *acc, const void *cpu_val,
 	     int cpu)
 {
-	const char *xk = NULL;
-	const struct btf_type *t = resolve(bj->btf, type_id, &xk, &type_id);
+	char xkbuf[XK_NAME_MAX];
+	const struct btf_type *t = resolve(bj->btf, type_id, xkbuf, &type_id);
+	const char *xk = xkbuf[0] ? xkbuf : NULL;
 	__s64 size = btf__resolve_size(bj->btf, type_id);
 
 	if (!t || size <= 0)
@@ -392,12 +416,65 @@ void bj_fold(const struct bj *bj, __u32 type_id, void *acc, const void *cpu_val,
 		} else if (btf_is_enum(t) || (xk && (strcmp(xk, "xk_last_ns_t") == 0 ||
 					       strncmp(xk, "xk_gauge", 8) == 0 ||
 					       strcmp(xk, "xk_be16_t") == 0 ||
-					       strcmp(xk, "xk_proto_t") == 0 ||
+					       xk_is(xk, "xk_proto") ||
 					       enum_for_typedef(bj->btf, xk)))) {
 			if (b > a)
 				put_uint(acc, sz, b);
 		} else {
 			put_uint(acc, sz, a + b);
 		}
+	}
+}
+
+int bj_member(const struct bj *bj, __u32 struct_id, const char *name,
+	      __u32 *type_id, __u32 *offset, __u32 *size)
+{
+	const struct btf_type *t = resolve(bj->btf, struct_id, NULL, NULL);
+	const struct btf_member *m;
+	int i;
+
+	if (!t || !btf_is_struct(t))
+		return -1;
+	m = btf_members(t);
+	for (i = 0; i < btf_vlen(t); i++) {
+		const char *n = btf__name_by_offset(bj->btf, m[i].name_off);
+		__s64 sz = btf__resolve_size(bj->btf, m[i].type);
+
+		if (n && strcmp(n, name) == 0 && sz > 0) {
+			*type_id = m[i].type;
+			*offset = btf_member_bit_offset(t, i) / 8;
+			*size = (__u32)sz;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void bj_fields_except(const struct bj *bj, __u32 struct_id, const void *data,
+		      const char *skip)
+{
+	const struct btf_type *t = resolve(bj->btf, struct_id, NULL, NULL);
+
+	if (t && btf_is_struct(t))
+		print_members(bj, t, data, false, skip);
+}
+
+void bj_fold_except(const struct bj *bj, __u32 struct_id, void *acc,
+		    const void *val, const char *skip)
+{
+	const struct btf_type *t = resolve(bj->btf, struct_id, NULL, NULL);
+	const struct btf_member *m;
+	int i;
+
+	if (!t || !btf_is_struct(t))
+		return;
+	m = btf_members(t);
+	for (i = 0; i < btf_vlen(t); i++) {
+		const char *n = btf__name_by_offset(bj->btf, m[i].name_off);
+		__u32 off = btf_member_bit_offset(t, i) / 8;
+
+		if (n && strcmp(n, skip) == 0)
+			continue;
+		bj_fold(bj, m[i].type, (char *)acc + off, (const char *)val + off, 1);
 	}
 }

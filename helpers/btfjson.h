@@ -38,6 +38,19 @@ void bj_fields(const struct bj *bj, __u32 type_id, const void *data,
 void bj_fold(const struct bj *bj, __u32 type_id, void *acc, const void *cpu_val,
 	     int cpu);
 
+/* Where member `name` of a struct is: its type, offset and size. -1: none. */
+int bj_member(const struct bj *bj, __u32 struct_id, const char *name,
+	      __u32 *type_id, __u32 *offset, __u32 *size);
+
+/* bj_fields() of a struct's members but the one named `skip`. */
+void bj_fields_except(const struct bj *bj, __u32 struct_id, const void *data,
+		      const char *skip);
+
+/* bj_fold() of a struct's members but the one named `skip` (acc already
+ * holds a first value). */
+void bj_fold_except(const struct bj *bj, __u32 struct_id, void *acc,
+		    const void *val, const char *skip);
+
 /* Print s (len bytes, stops at NUL) as a JSON string, escaping everything
  * that is not printable ASCII. */
 void bj_string(FILE *out, const char *s, size_t len);

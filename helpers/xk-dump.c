@@ -3,10 +3,16 @@
  * xk-dump - print every entry of a pinned BPF map as one JSON line, with
  * per-CPU values folded into one (bpf/xdpkit.h says how each field folds).
  *
- * usage: xk-dump [--type TYPE] [--iface NAME] [--nonzero] PIN
+ * usage: xk-dump [--type TYPE] [--iface NAME] [--nonzero] [--by-key MEMBER] PIN
  *
  * Each line is {"type":TYPE,"ts":NOW,"iface":NAME, key fields, value fields}.
- * TYPE defaults to the map's name. Keys and values are decoded from the BTF
+ * TYPE defaults to the map's name.
+ *
+ * --by-key MEMBER is for tables whose values carry their own key (xdpkit's
+ * set-associative flow and port tables, where each CPU's copy of a slot may
+ * hold a different key): the map's own keys are ignored, every CPU's copy of
+ * every value whose MEMBER is not all zero is one row, rows with equal MEMBER
+ * are folded into one, and a line is MEMBER's fields then the other members. Keys and values are decoded from the BTF
  * the map carries; a map without BTF, or whose BTF sizes disagree with the
  * map, is refused. Entries are read with BPF_MAP_LOOKUP_BATCH where the kernel
  * has it, one key at a time otherwise (or when XK_DUMP_NO_BATCH is set).
@@ -42,7 +48,20 @@ struct dump {
 	bool nonzero;
 	double ts;
 	unsigned long long entries;
+	/* --by-key */
+	const char *by_key;
+	__u32 bk_type, bk_off, bk_size;
+	char *rows;
+	size_t nrows, cap;
 };
+
+/* qsort has no context argument: the key's place, for the comparison. */
+static __u32 cmp_off, cmp_size;
+
+static int cmp_rows(const void *a, const void *b)
+{
+	return memcmp((const char *)a + cmp_off, (const char *)b + cmp_off, cmp_size);
+}
 
 static int fail(const char *what, const char *detail)
 {
@@ -52,7 +71,7 @@ static int fail(const char *what, const char *detail)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: " PROG " [--type TYPE] [--iface NAME] [--nonzero] PIN\n");
+	fprintf(stderr, "usage: " PROG " [--type TYPE] [--iface NAME] [--nonzero] [--by-key MEMBER] PIN\n");
 	return 2;
 }
 
@@ -72,20 +91,36 @@ static bool all_zero(const void *p, size_t n)
 	return true;
 }
 
-static void emit(struct dump *d, const void *key, const void *val)
+static bool all_zero(const void *p, size_t n);
+
+/* --by-key: keep every non-empty copy as a row. */
+static int collect(struct dump *d, const void *val)
 {
-	FILE *out = d->bj.out;
-	const void *v = val;
 	int cpu;
 
-	if (d->percpu) {
-		for (cpu = 0; cpu < d->ncpu; cpu++)
-			bj_fold(&d->bj, d->info.btf_value_type_id, d->acc,
-				(const char *)val + cpu * d->vstride, cpu);
-		v = d->acc;
+	for (cpu = 0; cpu < d->ncpu; cpu++) {
+		const char *v = (const char *)val + cpu * d->vstride;
+
+		if (all_zero(v + d->bk_off, d->bk_size))
+			continue;
+		if (d->nrows == d->cap) {
+			size_t cap = d->cap ? d->cap * 2 : 1024;
+			char *r = realloc(d->rows, cap * d->info.value_size);
+
+			if (!r)
+				return -1;
+			d->rows = r;
+			d->cap = cap;
+		}
+		memcpy(d->rows + d->nrows++ * d->info.value_size, v, d->info.value_size);
 	}
-	if (d->nonzero && all_zero(v, d->info.value_size))
-		return;
+	return 0;
+}
+
+static void line_start(struct dump *d)
+{
+	FILE *out = d->bj.out;
+
 	fputs("{\"type\":", out);
 	bj_string(out, d->type, strlen(d->type));
 	fprintf(out, ",\"ts\":%.6f", d->ts);
@@ -93,10 +128,54 @@ static void emit(struct dump *d, const void *key, const void *val)
 		fputs(",\"iface\":", out);
 		bj_string(out, d->iface, strlen(d->iface));
 	}
+}
+
+/* --by-key: sort the rows by key, fold equal keys, print. */
+static void emit_rows(struct dump *d)
+{
+	size_t vs = d->info.value_size, i = 0, j;
+
+	cmp_off = d->bk_off;
+	cmp_size = d->bk_size;
+	if (d->nrows)
+		qsort(d->rows, d->nrows, vs, cmp_rows);
+	while (i < d->nrows) {
+		char *acc = d->rows + i * vs;
+
+		for (j = i + 1; j < d->nrows && cmp_rows(acc, d->rows + j * vs) == 0; j++)
+			bj_fold_except(&d->bj, d->info.btf_value_type_id, acc,
+				       d->rows + j * vs, d->by_key);
+		line_start(d);
+		bj_fields(&d->bj, d->bk_type, acc + d->bk_off, d->by_key);
+		bj_fields_except(&d->bj, d->info.btf_value_type_id, acc, d->by_key);
+		fputs("}\n", d->bj.out);
+		d->entries++;
+		i = j;
+	}
+}
+
+static int emit(struct dump *d, const void *key, const void *val)
+{
+	FILE *out = d->bj.out;
+	const void *v = val;
+	int cpu;
+
+	if (d->by_key)
+		return collect(d, val);
+	if (d->percpu) {
+		for (cpu = 0; cpu < d->ncpu; cpu++)
+			bj_fold(&d->bj, d->info.btf_value_type_id, d->acc,
+				(const char *)val + cpu * d->vstride, cpu);
+		v = d->acc;
+	}
+	if (d->nonzero && all_zero(v, d->info.value_size))
+		return 0;
+	line_start(d);
 	bj_fields(&d->bj, d->info.btf_key_type_id, key, "key");
 	bj_fields(&d->bj, d->info.btf_value_type_id, v, "value");
 	fputs("}\n", out);
 	d->entries++;
+	return 0;
 }
 
 /* One key at a time: the fallback for kernels or map types without batch. */
@@ -120,7 +199,10 @@ static int dump_by_key(struct dump *d)
 			err = fail("lookup", strerror(errno));
 			goto out;
 		}
-		emit(d, key, val);
+		if (emit(d, key, val)) {
+			err = fail("out of memory", "rows");
+			goto out;
+		}
 	}
 	if (errno != ENOENT)
 		err = fail("get_next_key", strerror(errno));
@@ -178,9 +260,13 @@ static int dump_batch(struct dump *d)
 				ret = fail("batch lookup", strerror(errno));
 			goto out;
 		}
-		for (i = 0; i < count; i++)
-			emit(d, (char *)keys + (size_t)i * d->info.key_size,
-			     (char *)vals + (size_t)i * d->vsize);
+		for (i = 0; i < count; i++) {
+			if (emit(d, (char *)keys + (size_t)i * d->info.key_size,
+				 (char *)vals + (size_t)i * d->vsize)) {
+				ret = fail("out of memory", "rows");
+				goto out;
+			}
+		}
 		if (r) /* ENOENT: that was the last batch */
 			break;
 		memcpy(in, outb, tok);
@@ -261,6 +347,9 @@ static int open_map(struct dump *d, const char *pin)
 		return fail("clock", strerror(errno));
 	if (!d->type)
 		d->type = d->info.name;
+	if (d->by_key && bj_member(&d->bj, d->info.btf_value_type_id, d->by_key,
+				   &d->bk_type, &d->bk_off, &d->bk_size))
+		return fail(pin, "--by-key: the value has no such member");
 	return 0;
 }
 
@@ -279,6 +368,8 @@ int main(int argc, char **argv)
 			d.iface = argv[++i];
 		else if (strcmp(argv[i], "--nonzero") == 0)
 			d.nonzero = true;
+		else if (strcmp(argv[i], "--by-key") == 0 && i + 1 < argc)
+			d.by_key = argv[++i];
 		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 			return usage() - 2;
 		else if (argv[i][0] == '-' || pin)
@@ -300,10 +391,13 @@ int main(int argc, char **argv)
 		ret = getenv("XK_DUMP_NO_BATCH") ? -1 : dump_batch(&d);
 		if (ret < 0)
 			ret = dump_by_key(&d);
+		if (!ret && d.by_key)
+			emit_rows(&d);
 	}
 	if (fflush(stdout) || ferror(stdout))
 		ret = fail("stdout", strerror(errno));
 	free(d.acc);
+	free(d.rows);
 	btf__free(d.btf);
 	if (d.fd >= 0)
 		close(d.fd);

@@ -36,7 +36,8 @@ def xk_member_type($T; $id):
   | .td as $td
   | .enum = (if .t.kind == "ENUM" then .t
              elif $td != null and ($td | endswith("_t")) then
-               ([$T[] | select(.kind == "ENUM" and .name == $td[:-2])] | first)
+               ($td[:-2] | sub("[0-9]+$"; "")) as $en
+               | ([$T[] | select(.kind == "ENUM" and .name == $en)] | first)
              else null end);
 
 # A JSON value as an integer: numbers as they are, enumerator names through

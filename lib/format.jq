@@ -41,3 +41,65 @@ def xk_status_text:
     "  maps: \(.maps | map("\(.name) \(.entries // "?")/\(.max_entries // "?")") | join(", "))",
     (.problems[] | "  problem: \(.)")
   end;
+
+def xk_bits: (. // 0) | "\(xk_si)bit/s";
+def xk_pct($total): if $total > 0 then "\(. * 1000 / $total | round / 10)%" else "-" end;
+
+# The xdp-stats dashboard. Input: an array of contract lines with rates
+# (pps, bps). $m: {iface, title, by: ["flows","ports","protocols","sizes"],
+# top, sort: "packets"|"bytes"}.
+def xk_dashboard($m):
+  . as $l
+  | ($l | map(select(.type == "global"))) as $g
+  | def ftab($rows; $cols):   # $cols: [[title, "l"|"r", field]]; widths fit the data
+      ($cols | map(.[0] as $t | .[2] as $f | [$t, ($rows[] | .[$f] // "-" | tostring)]
+                   | map(length) | max)) as $w
+      | def cell($i; $v): $v | tostring | if $cols[$i][1] == "l" then xk_lpad($w[$i]) else xk_rpad($w[$i]) end;
+        ([range(0; $cols | length) as $i | cell($i; $cols[$i][0])] | join("  ") | sub(" +$"; "")),
+        ($rows[] | . as $r | [range(0; $cols | length) as $i | cell($i; $r[$cols[$i][2]] // "-")]
+         | join("  ") | sub(" +$"; ""));
+    def ep($a; $p; $proto):   # address:port; no port for protocols without ports
+      if ($proto == "tcp" or $proto == "udp" or $proto == 132) | not then $a
+      elif ($a | contains(":")) then "[\($a)]:\($p)" else "\($a):\($p)" end;
+    "\($m.iface)  \($m.title)",
+    "",
+    ftab([$g[] | {dir, packets: (.packets | xk_group), bytes: (.bytes | xk_group),
+                  pps: (.pps // 0 | tostring), bps: (.bps | xk_bits)}];
+         [["dir", "l", "dir"], ["packets", "r", "packets"], ["bytes", "r", "bytes"],
+          ["pps", "r", "pps"], ["rate", "r", "bps"]]),
+    "",
+    ($g[] | select(.packets > 0) | . as $x
+     | "\(.dir | xk_lpad(8)) tcp \(.tcp | xk_pct($x.packets))  udp \(.udp | xk_pct($x.packets))  icmp \(.icmp | xk_pct($x.packets))  other IP \(.other | xk_pct($x.packets))  non-IP \(.non_ip | xk_pct($x.packets))  IPv6 \(.ipv6 | xk_pct($x.packets))"),
+    (if ($m.by | index("protocols")) then
+       "", "protocols",
+       ftab([$l[] | select(.type == "proto") | {dir, proto: (.proto | tostring), packets: (.packets | xk_group),
+                     bytes: (.bytes | xk_group), bps: (.bps | xk_bits)}];
+            [["dir", "l", "dir"], ["proto", "l", "proto"], ["packets", "r", "packets"],
+             ["bytes", "r", "bytes"], ["rate", "r", "bps"]])
+     else empty end),
+    (if ($m.by | index("flows")) then
+       "", "top \($m.top) flows by \($m.sort)",
+       ftab([$l[] | select(.type == "flow") | {dir, proto: (.proto | tostring),
+                     src: ep(.src; .sport; .proto), dst: ep(.dst; .dport; .proto), flags: (.tcp_flags | join(",")),
+                     packets: (.packets | xk_group), bytes: (.bytes | xk_group), bps: (.bps | xk_bits)}];
+            [["dir", "l", "dir"], ["proto", "l", "proto"], ["source", "l", "src"],
+             ["destination", "l", "dst"], ["packets", "r", "packets"], ["bytes", "r", "bytes"],
+             ["rate", "r", "bps"], ["tcp flags", "l", "flags"]])
+     else empty end),
+    (if ($m.by | index("ports")) then
+       "", "top \($m.top) ports by \($m.sort)",
+       ftab([$l[] | select(.type == "port") | {dir, proto: (.proto | tostring), port: (.port | tostring),
+                     packets: (.packets | xk_group), bytes: (.bytes | xk_group), syns: (.syns | xk_group),
+                     bps: (.bps | xk_bits)}];
+            [["dir", "l", "dir"], ["proto", "l", "proto"], ["port", "r", "port"],
+             ["packets", "r", "packets"], ["bytes", "r", "bytes"], ["syns", "r", "syns"],
+             ["rate", "r", "bps"]])
+     else empty end),
+    (if ($m.by | index("sizes")) then
+       "", "frame sizes (packets)",
+       ($g[] | .dir as $d | "\($d | xk_lpad(8)) " + ([$l[] | select(.type == "size" and .dir == $d)
+          | "<=\(.le): \(.packets | xk_group)"] | join("  ")))
+     else empty end),
+    ([$g[] | . as $x | ("parse_errors", "fragments", "flow_evictions", "port_insert_failures") as $k
+      | select(($x[$k] // 0) > 0) | "\($x.dir) \($k | gsub("_"; " ")) \($x[$k] | xk_group)"]
+     | if length > 0 then "", "note: " + join(", ") else empty end);
