@@ -3,8 +3,8 @@
 # pair, with real traffic, then everything removed again.
 #
 # Makes a network namespace and a veth pair (one end here, one in the
-# namespace, addresses in 198.18.0.0/30, the benchmarking range), attaches
-# xdpkit's count feature, pings across 5 times, prints xdp-stats and
+# namespace, a /30 of the benchmarking range 198.18.0.0/15), attaches
+# xdpkit's stats feature, pings across 5 times, prints xdp-stats and
 # xdp-status, and removes the attachment, the pair and the namespace, also
 # when interrupted. Nothing leaves the machine.
 set -eu
@@ -14,6 +14,7 @@ id=$$
 ns=xkdemo$id
 a=xkd${id}a
 b=xkd${id}b
+net=198.18.$((id % 256))
 
 [ "$(id -u)" -eq 0 ] || { echo "demo: error: run as root: sudo make demo" >&2; exit 3; }
 
@@ -36,23 +37,23 @@ ip link add "$a" type veth peer name "$b" netns "$ns"
 # nothing on the wire but the pings: no IPv6, static neighbours
 sysctl -qw "net.ipv6.conf.$a.disable_ipv6=1"
 ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$b.disable_ipv6=1"
-ip addr add 198.18.0.1/30 dev "$a"
-ip -n "$ns" addr add 198.18.0.2/30 dev "$b"
+ip addr add "$net.1/30" dev "$a"
+ip -n "$ns" addr add "$net.2/30" dev "$b"
 ip link set "$a" up
 ip -n "$ns" link set "$b" up
-ip neigh replace 198.18.0.2 lladdr "$(ip -n "$ns" -j link show dev "$b" | jq -r .[0].address)" dev "$a" nud permanent
-ip -n "$ns" neigh replace 198.18.0.1 lladdr "$(ip -j link show dev "$a" | jq -r .[0].address)" dev "$b" nud permanent
+ip neigh replace "$net.2" lladdr "$(ip -n "$ns" -j link show dev "$b" | jq -r .[0].address)" dev "$a" nud permanent
+ip -n "$ns" neigh replace "$net.1" lladdr "$(ip -j link show dev "$a" | jq -r .[0].address)" dev "$b" nud permanent
 
-echo "== sudo bin/xdp-attach $a count"
-"$bin/xdp-attach" "$a" count 2>&1
+echo "== sudo bin/xdp-attach $a stats"
+"$bin/xdp-attach" "$a" stats 2>&1
 
-echo "== ping -c 5 198.18.0.2 (5 requests out, 5 replies in, 98 bytes each)"
-ping -c 5 -i 0.2 -W 1 -q 198.18.0.2 | grep 'packets transmitted'
+echo "== ping -c 5 $net.2 (5 requests out, 5 replies in, 98 bytes each)"
+ping -I "$a" -c 5 -i 0.2 -W 1 -q "$net.2" | grep 'packets transmitted'
 
 echo "== bin/xdp-stats $a"
 "$bin/xdp-stats" "$a"
-echo "== bin/xdp-stats $a --json"
-"$bin/xdp-stats" "$a" --json
+echo "== bin/xdp-stats $a --json | jq -c 'select(.type == \"global\" or .type == \"flow\")'"
+"$bin/xdp-stats" "$a" --json | jq -c 'select(.type == "global" or .type == "flow")'
 echo "== bin/xdp-status $a"
 "$bin/xdp-status" "$a"
 

@@ -186,7 +186,7 @@ xk_config_field() {
 	wait "$p2"
 	[ "$(ip -j link show dev "$A" | jq .[0].xdp.prog.name)" = '"xdpkit_ingress"' ]
 	[ "$(tc -j filter show dev "$A" egress | jq '[.[] | select(.options.prog)] | length')" = 1 ]
-	[ "$(ls "$XDPKIT_BPFFS/$A" | sort | tr '\n' ' ')" = "config global xdpkit_egress xdpkit_ingress " ]
+	[ "$(ls "$XDPKIT_BPFFS/$A" | sort | tr '\n' ' ')" = "clock config flows global ports protos xdpkit_egress xdpkit_ingress " ]
 }
 
 @test "a held lock makes the second command wait, then give up with exit 9" {

@@ -54,7 +54,7 @@ xk_send_out() { python3 "$XK_TOP/tests/sendframes.py" "$A" "$@"; }
 
 # A counter of IFACE: xk_count IFACE DIR FIELD
 xk_count() {
-	xdp-stats "$1" --json | jq -r --arg d "$2" "select(.dir == \$d) | .$3"
+	xdp-stats "$1" --json | jq -r --arg d "$2" "select(.type == \"global\" and .dir == \$d) | .$3"
 }
 
 # Wait (at most 5 s) until a counter reaches a value, then print it.

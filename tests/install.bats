@@ -21,7 +21,7 @@ teardown() { xk_teardown; }
 	[ "$status" -eq 0 ]
 	xk_send_in 9 100
 	for _ in $(seq 50); do
-		n=$("$prefix/bin/xdp-stats" "$A" --json | jq 'select(.dir == "ingress") | .packets')
+		n=$("$prefix/bin/xdp-stats" "$A" --json | jq 'select(.type == "global" and .dir == "ingress") | .packets')
 		[ "$n" = 9 ] && break
 		sleep 0.1
 	done
@@ -55,7 +55,9 @@ teardown() { xk_teardown; }
 	[ "$(grep -c '^{"type":"global"' <<<"$output")" = 2 ]
 	[ "$(grep '^{"type":"global"' <<<"$output" | jq -sc 'map([.dir, .packets, .bytes])')" = \
 		'[["ingress",5,490],["egress",5,490]]' ]
-	[[ "$output" == *": ok, features count"* ]]
+	[[ "$output" == *": ok, features stats"* ]]
+	[ "$(grep '^{"type":"flow"' <<<"$output" | jq -sc 'map([.dir, .proto, .packets, .bytes])')" = \
+		'[["egress","icmp",5,490],["ingress","icmp",5,490]]' ]
 	[[ "${lines[-1]}" == *"done: nothing left behind" ]]
 	[ "$(ip netns list | wc -l)" = "$before_ns" ]
 	[ "$(ip -o link | wc -l)" = "$before_links" ]

@@ -26,7 +26,7 @@ teardown() { xk_teardown; }
 	[ "$(jq .schema <<<"$s")" = "$(cat "$XK_TOP/build/xdpkit.schema")" ]
 	[ "$(jq -r .object.ingress_tag <<<"$s")" = "$(bpftool -j prog show id "$xdp_id" | jq -r .tag)" ]
 	[ "$(jq -c '.maps | map([.name, .map_type, .entries, .max_entries])' <<<"$s")" = \
-		'[["config","array",1,1],["global","percpu_array",2,2]]' ]
+		'[["clock","percpu_array",1,1],["config","array",1,1],["flows","percpu_array",0,65536],["global","percpu_array",2,2],["ports","percpu_array",0,16384],["protos","percpu_array",256,256]]' ]
 	now=$(date +%s)
 	[ "$(jq ".attached_at <= $now and .attached_at > $now - 60" <<<"$s")" = true ]
 }
@@ -37,7 +37,7 @@ teardown() { xk_teardown; }
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" == "$A: ok, features count, attached "*" UTC" ]]
 	[[ "${lines[1]}" == "  xdp native prog "*", tc egress prog "* ]]
-	[ "${lines[2]}" = "  maps: config 1/1, global 2/2" ]
+	[ "${lines[2]}" = "  maps: clock 1/1, config 1/1, flows 0/65536, global 2/2, ports 0/16384, protos 256/256" ]
 }
 
 @test "status: XDP program removed behind xdpkit's back is degraded, exit 1" {
