@@ -26,7 +26,7 @@ SHELL_FILES := $(BIN) lib/xdpkit.sh $(wildcard tests/*.sh examples/*.sh) .ci/run
 # Debian/Ubuntu packages: to build, to run, to test.
 DEPS_BUILD := make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config
 DEPS_RUN := bpftool iproute2 jq util-linux ethtool
-DEPS_TEST := bats shellcheck dash valgrind tcpdump python3 procps iputils-ping
+DEPS_TEST := bats shellcheck dash valgrind tcpdump python3 procps iputils-ping curl tmux
 
 ifeq ($(V),1)
 Q :=

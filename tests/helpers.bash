@@ -87,3 +87,73 @@ xk_foreign_tc() {
 		bpftool prog loadall "$XK_TOP/build/xdpkit.bpf.o" "$d" pinmaps "$d-maps"; }
 	echo "$d/xdpkit_egress"
 }
+
+# Addresses on both ends: 198.18.77.1/24 (A) and .2 (B), and with "6"
+# 2001:db8:77::1/64 and ::2, with static neighbours (no ARP, no ND). GRO off
+# on A: XDP counts frames before GRO, tcpdump sees them after.
+xk_addrs() {
+	ip addr add 198.18.77.1/24 dev "$A"
+	ip -n "$NS" addr add 198.18.77.2/24 dev "$B"
+	ethtool -K "$A" gro off 2>/dev/null || :
+	if [ "${1:-}" = 6 ]; then
+		sysctl -qw "net.ipv6.conf.$A.disable_ipv6=0" "net.ipv6.conf.$A.accept_ra=0" \
+			"net.ipv6.conf.$A.router_solicitations=0"
+		ip netns exec "$NS" sysctl -qw "net.ipv6.conf.$B.disable_ipv6=0" \
+			"net.ipv6.conf.$B.accept_ra=0" "net.ipv6.conf.$B.router_solicitations=0"
+		ip addr add 2001:db8:77::1/64 dev "$A" nodad
+		ip -n "$NS" addr add 2001:db8:77::2/64 dev "$B" nodad
+	fi
+	local amac bmac
+	amac=$(cat "/sys/class/net/$A/address")
+	bmac=$(ip -n "$NS" -j link show dev "$B" | jq -r .[0].address)
+	ip neigh replace 198.18.77.2 lladdr "$bmac" dev "$A" nud permanent
+	ip -n "$NS" neigh replace 198.18.77.1 lladdr "$amac" dev "$B" nud permanent
+	if [ "${1:-}" = 6 ]; then
+		ip neigh replace 2001:db8:77::2 lladdr "$bmac" dev "$A" nud permanent
+		ip -n "$NS" neigh replace 2001:db8:77::1 lladdr "$amac" dev "$B" nud permanent
+	fi
+}
+
+# Capture A's traffic by direction into $BATS_TEST_TMPDIR/{in,out}.pcap.
+xk_tcpdump_start() {
+	local d i
+	for d in in out; do
+		tcpdump -i "$A" -Q "$d" -Z root --immediate-mode -U -s 128 -w "$BATS_TEST_TMPDIR/$d.pcap" \
+			2>"$BATS_TEST_TMPDIR/$d.log" 3>&- &
+		echo $! >"$BATS_TEST_TMPDIR/$d.pid"
+	done
+	for d in in out; do
+		for i in $(seq 50); do
+			grep -q 'listening on' "$BATS_TEST_TMPDIR/$d.log" && break
+			sleep 0.1
+		done
+	done
+}
+
+xk_tcpdump_stop() {
+	local d
+	sleep 0.3 # the last frames reach the capture
+	for d in in out; do
+		kill -INT "$(cat "$BATS_TEST_TMPDIR/$d.pid")" 2>/dev/null || :
+		wait "$(cat "$BATS_TEST_TMPDIR/$d.pid")" 2>/dev/null || :
+	done
+}
+
+# Flows of the test's own addresses, as the comparison sees them.
+XK_FLOW_VIEW='select(.type == "flow" or .type == null)
+	| select((.src + .dst) | test("198\\.18\\.77\\.|2001:db8:77::"))
+	| {dir, proto, src, dst, sport, dport, packets, bytes}'
+
+xk_flows_seen() { xdp-stats "$A" --json | jq -c "$XK_FLOW_VIEW" | sort; }
+xk_flows_captured() {
+	python3 "$XK_TOP/tests/pcapflows.py" "ingress=$BATS_TEST_TMPDIR/in.pcap" \
+		"egress=$BATS_TEST_TMPDIR/out.pcap" | jq -c "$XK_FLOW_VIEW" | sort
+}
+
+xk_craft_in() { ip netns exec "$NS" python3 "$XK_TOP/tests/craft.py" "$B" "$@"; }
+xk_craft_out() { python3 "$XK_TOP/tests/craft.py" "$A" "$@"; }
+
+# One global counter of A: xk_g DIR FIELD
+xk_g() {
+	xdp-stats "$A" --json | jq -r --arg d "$1" "select(.type == \"global\" and .dir == \$d) | .$2"
+}

@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Send crafted frames out of IFACE: usage: craft.py IFACE NAME COUNT [ARG]
+
+NAMEs (addresses 198.18.9.1 -> 198.18.9.2, 2001:db8::1 -> 2001:db8::2;
+UDP 40000 -> 53, TCP 40000 -> 80):
+  udp4 vlan_udp4 qinq_udp4 tcp6 hbh_tcp6 frag1_udp4 frag2_udp4 frag2_udp6
+  ihl4 bad_hbh6 long_chain6 udp_len_short tcp_doff4
+  trunc4 ARG   an IPv4/TCP SYN frame cut to ARG bytes (14..53)
+  flood ARG    ARG UDP frames, each from another source port and address
+Run it in the sender's namespace (ip netns exec).
+"""
+import socket
+import struct
+import sys
+
+SRC4, DST4 = bytes([198, 18, 9, 1]), bytes([198, 18, 9, 2])
+SRC6 = bytes.fromhex("20010db8000000000000000000000001")
+DST6 = bytes.fromhex("20010db8000000000000000000000002")
+
+
+def eth(src, ethertype, tags=()):
+    hdr = b"\xff" * 6 + src
+    for tpid, vid in tags:
+        hdr += struct.pack("!HH", tpid, vid)
+    return hdr + struct.pack("!H", ethertype)
+
+
+def ipv4(payload, proto, frag=0, ihl=5, src=SRC4):
+    tot = 20 + len(payload)
+    return struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, 0, tot, 1, frag, 64, proto, 0,
+                       src, DST4) + payload
+
+
+def ipv6(payload, nexthdr):
+    return struct.pack("!IHBB16s16s", 0x60000000, len(payload), nexthdr, 64,
+                       SRC6, DST6) + payload
+
+
+def udp(sport=40000, dport=53, data=b"x" * 20, length=None):
+    return struct.pack("!HHHH", sport, dport, length or 8 + len(data), 0) + data
+
+
+def tcp(flags=0x02, doff=5):
+    return struct.pack("!HHIIBBHHH", 40000, 80, 1, 0, doff << 4, flags, 1024, 0, 0)
+
+
+def frames(name, src, arg):
+    e4, e6 = eth(src, 0x0800), eth(src, 0x86DD)
+    if name == "udp4":
+        return [e4 + ipv4(udp(), 17)]
+    if name == "vlan_udp4":
+        return [eth(src, 0x0800, [(0x8100, 100)]) + ipv4(udp(), 17)]
+    if name == "qinq_udp4":
+        return [eth(src, 0x0800, [(0x88A8, 200), (0x8100, 100)]) + ipv4(udp(), 17)]
+    if name == "tcp6":
+        return [e6 + ipv6(tcp(), 6)]
+    if name == "hbh_tcp6":  # hop-by-hop options header (8 bytes), then TCP
+        return [e6 + ipv6(struct.pack("!BB6s", 6, 0, b"\x01\x04" + bytes(4)) + tcp(), 0)]
+    if name == "frag1_udp4":  # first fragment: MF set, offset 0, carries ports
+        return [e4 + ipv4(udp(data=b"y" * 32), 17, frag=0x2000)]
+    if name == "frag2_udp4":  # a later fragment: offset 40 bytes, no UDP header
+        return [e4 + ipv4(b"z" * 40, 17, frag=5)]
+    if name == "frag2_udp6":  # fragment header with offset 5 (x8 bytes)
+        fh = struct.pack("!BBHI", 17, 0, 5 << 3, 7)
+        return [e6 + ipv6(fh + b"z" * 40, 44)]
+    if name == "ihl4":
+        return [e4 + ipv4(udp(), 17, ihl=4)]
+    if name == "bad_hbh6":  # hop-by-hop header claiming 2048 bytes
+        return [e6 + ipv6(struct.pack("!BB6s", 6, 255, bytes(6)) + tcp(), 0)]
+    if name == "long_chain6":  # seven destination-options headers
+        chain = b"".join(struct.pack("!BB6s", 60 if i < 6 else 6, 0, bytes(6)) for i in range(7))
+        return [e6 + ipv6(chain + tcp(), 60)]
+    if name == "udp_len_short":
+        return [e4 + ipv4(udp(length=4), 17)]
+    if name == "tcp_doff4":
+        return [e4 + ipv4(tcp(doff=4), 6)]
+    if name == "trunc4":
+        return [(e4 + ipv4(tcp(), 6))[:int(arg)]]
+    if name == "flood":
+        return [e4 + ipv4(udp(sport=1024 + i % 60000), 17,
+                          src=bytes([10, (i >> 16) & 255, (i >> 8) & 255, i & 255]))
+                for i in range(int(arg))]
+    sys.exit("unknown frame name: " + name)
+
+
+def main():
+    if len(sys.argv) < 4:
+        sys.exit(__doc__)
+    iface, name, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    arg = sys.argv[4] if len(sys.argv) > 4 else "0"
+    with open(f"/sys/class/net/{iface}/address") as f:
+        src = bytes.fromhex(f.read().strip().replace(":", ""))
+    out = frames(name, src, arg)
+    with socket.socket(socket.AF_PACKET, socket.SOCK_RAW) as s:
+        s.bind((iface, 0))
+        for _ in range(count):
+            for fr in out:
+                if s.send(fr) != len(fr):
+                    sys.exit("short send")
+
+
+main()

@@ -1,0 +1,270 @@
+#!/usr/bin/env bats
+# The stats feature over real traffic and crafted frames: per-flow counts
+# equal tcpdump's, malformed frames are parse errors and never flows, a flood
+# evicts exactly what it says, and xdp-stats' options and table behave.
+
+load helpers
+
+setup() {
+	xk_setup
+	SRV_PID=""
+}
+
+teardown() {
+	[ -n "$SRV_PID" ] && kill "$SRV_PID" 2>/dev/null
+	tmux kill-session -t "xk$XK_ID" 2>/dev/null || :
+	xk_teardown
+}
+
+# An HTTP server in the namespace, serving a 20,000-byte file on port 8080.
+http_server() {
+	mkdir -p "$BATS_TEST_TMPDIR/www"
+	head -c 20000 /dev/urandom >"$BATS_TEST_TMPDIR/www/file"
+	ip netns exec "$NS" python3 -m http.server 8080 --bind "$1" \
+		--directory "$BATS_TEST_TMPDIR/www" >/dev/null 2>&1 3>&- &
+	SRV_PID=$!
+	for _ in $(seq 50); do
+		ip netns exec "$NS" ss -ltn | grep -q ':8080 ' && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+@test "real HTTP over IPv4 and IPv6, and UDP: every flow equals tcpdump's count, both directions" {
+	xk_addrs 6
+	http_server ::
+	xdp-attach "$A" stats
+	xk_tcpdump_start
+	curl -s -o /dev/null --interface "$A" http://198.18.77.2:8080/file
+	curl -s -o /dev/null --interface "$A" 'http://[2001:db8:77::2]:8080/file'
+	python3 -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(7): s.sendto(b"u" * (100 + i), ("198.18.77.2", 5353))'
+	xk_tcpdump_stop
+	seen=$(xk_flows_seen)
+	captured=$(xk_flows_captured)
+	echo "seen:"; echo "$seen"; echo "captured:"; echo "$captured"
+	[ "$seen" = "$captured" ]
+	# both TCP connections, both directions, and the datagrams are there
+	[ "$(jq -sc 'map(select(.proto == "tcp")) | map(.dir) | unique' <<<"$seen")" = '["egress","ingress"]' ]
+	[ "$(jq -sc 'map(select(.proto == "tcp" and .dir == "egress")) | map(.dst) | unique' <<<"$seen")" = \
+		'["198.18.77.2","2001:db8:77::2"]' ]
+	[ "$(jq -c 'select(.proto == "udp") | [.dir, .dport, .packets, .bytes]' <<<"$seen")" = \
+		"[\"egress\",5353,7,$((7 * 142 + 21))]" ]
+	# one connection per family to port 8080: two SYNs counted at that port
+	[ "$(xdp-stats "$A" --json | jq -c 'select(.type == "port" and .dir == "egress" and .port == 8080) | [.proto, .syns]')" = '["tcp",2]' ]
+}
+
+@test "ICMP and ICMPv6 echo: exact flows both ways" {
+	xk_addrs 6
+	xdp-attach "$A" stats
+	ping -I "$A" -c 4 -i 0.2 -q 198.18.77.2 >/dev/null
+	ping -6 -I "$A" -c 3 -i 0.2 -q 2001:db8:77::2 >/dev/null
+	run xk_flows_seen
+	[ "${lines[0]}" = '{"dir":"egress","proto":"icmp","src":"198.18.77.1","dst":"198.18.77.2","sport":0,"dport":0,"packets":4,"bytes":392}' ]
+	[ "${lines[1]}" = '{"dir":"egress","proto":"icmpv6","src":"2001:db8:77::1","dst":"2001:db8:77::2","sport":0,"dport":0,"packets":3,"bytes":354}' ]
+	[ "${lines[2]}" = '{"dir":"ingress","proto":"icmp","src":"198.18.77.2","dst":"198.18.77.1","sport":0,"dport":0,"packets":4,"bytes":392}' ]
+	[ "${lines[3]}" = '{"dir":"ingress","proto":"icmpv6","src":"2001:db8:77::2","dst":"2001:db8:77::1","sport":0,"dport":0,"packets":3,"bytes":354}' ]
+	[ "${#lines[@]}" -eq 4 ]
+}
+
+@test "egress through tc: crafted UDP out of the interface, exact" {
+	xdp-attach "$A" stats
+	xk_craft_out udp4 6
+	[ "$(xk_wait_count "$A" egress udp 6)" = 6 ]
+	[ "$(xdp-stats "$A" --json | jq -c 'select(.type == "flow") | [.dir, .src, .sport, .dst, .dport, .packets, .bytes]')" = \
+		'["egress","198.18.9.1",40000,"198.18.9.2",53,6,372]' ]
+	[ "$(xk_g ingress packets)" = 0 ]
+}
+
+@test "VLAN-tagged and QinQ frames: the inner addresses and ports, exact" {
+	xdp-attach "$A" stats
+	xk_craft_in vlan_udp4 5
+	xk_craft_in qinq_udp4 3
+	[ "$(xk_wait_count "$A" ingress udp 8)" = 8 ]
+	[ "$(xdp-stats "$A" --json | jq -c 'select(.type == "flow") | [.src, .sport, .dst, .dport, .proto, .packets, .bytes]')" = \
+		"[\"198.18.9.1\",40000,\"198.18.9.2\",53,\"udp\",8,$((5 * 66 + 3 * 70))]" ]
+	[ "$(xdp-stats "$A" --json | jq -c 'select(.type == "port") | [.port, .proto, .packets]')" = '[53,"udp",8]' ]
+	[ "$(xk_g ingress parse_errors)" = 0 ]
+}
+
+@test "IPv6 with a hop-by-hop header: the ports after it, SYNs counted" {
+	xdp-attach "$A" stats
+	xk_craft_in hbh_tcp6 3
+	xk_craft_in tcp6 2
+	[ "$(xk_wait_count "$A" ingress tcp 5)" = 5 ]
+	[ "$(xdp-stats "$A" --json | jq -c 'select(.type == "flow") | [.src, .sport, .dst, .dport, .packets, .tcp_flags]')" = \
+		'["2001:db8::1",40000,"2001:db8::2",80,5,["SYN"]]' ]
+	[ "$(xdp-stats "$A" --json | jq -c 'select(.type == "port") | [.port, .packets, .syns]')" = '[80,5,5]' ]
+	[ "$(xk_g ingress ipv6)" = 5 ]
+}
+
+@test "frames cut at every length from 14 to 53 bytes: 40 parse errors, no flow, no port" {
+	xdp-attach "$A" stats
+	for n in $(seq 14 53); do xk_craft_in trunc4 1 "$n"; done
+	[ "$(xk_wait_count "$A" ingress packets 40)" = 40 ]
+	[ "$(xk_g ingress parse_errors)" = 40 ]
+	[ "$(xk_g ingress ipv4)" = 0 ]
+	[ "$(xdp-stats "$A" --json | jq -c 'select(.type == "flow" or .type == "port")')" = "" ]
+	# and the whole frame, 54 bytes, is a flow
+	xk_craft_in trunc4 1 54
+	[ "$(xk_wait_count "$A" ingress tcp 1)" = 1 ]
+}
+
+@test "malformed headers are parse errors, never flows with wrong ports" {
+	xdp-attach "$A" stats
+	for f in ihl4 tcp_doff4 udp_len_short bad_hbh6 long_chain6; do xk_craft_in "$f" 2; done
+	[ "$(xk_wait_count "$A" ingress parse_errors 10)" = 10 ]
+	[ "$(xdp-stats "$A" --json | jq -c 'select(.type == "flow" or .type == "port" or .type == "proto")')" = "" ]
+	[ "$(xk_g ingress packets)" = 10 ]
+}
+
+@test "fragments: the first carries the ports, later ones are counted without" {
+	xdp-attach "$A" stats
+	xk_craft_in frag1_udp4 2
+	xk_craft_in frag2_udp4 3
+	xk_craft_in frag2_udp6 4
+	[ "$(xk_wait_count "$A" ingress packets 9)" = 9 ]
+	[ "$(xk_g ingress fragments)" = 7 ]
+	[ "$(xk_g ingress parse_errors)" = 0 ]
+	run sh -c "xdp-stats '$A' --json | jq -c 'select(.type == \"flow\") | [.src, .sport, .dst, .dport, .packets]' | sort"
+	[ "${lines[0]}" = '["198.18.9.1",0,"198.18.9.2",0,3]' ]
+	[ "${lines[1]}" = '["198.18.9.1",40000,"198.18.9.2",53,2]' ]
+	[ "${lines[2]}" = '["2001:db8::1",0,"2001:db8::2",0,4]' ]
+	[ "$(xdp-stats "$A" --json | jq -c 'select(.type == "port") | [.port, .packets]')" = '[53,2]' ]
+}
+
+@test "a flood of more flows than the table holds: evictions exact, memory flat, totals exact" {
+	lib=$BATS_TEST_TMPDIR/lib
+	mkdir -p "$lib"
+	cp "$XK_TOP/build/xk-dump" "$XK_TOP/build/xdpkit.schema" "$lib/"
+	clang -target bpf -O2 -g -I"/usr/include/$(gcc -dumpmachine)" -I"$XK_TOP/bpf" \
+		-DXK_FLOW_SLOTS=256 -c "$XK_TOP/bpf/xdpkit.bpf.c" -o "$lib/xdpkit.bpf.o"
+	XDPKIT_LIBEXEC=$lib xdp-attach "$A" stats
+	mem=$(bpftool -j map show pinned "$XDPKIT_BPFFS/$A/flows" | jq .bytes_memlock)
+	xk_craft_in flood 1 3000
+	[ "$(xk_wait_count "$A" ingress packets 3000)" = 3000 ]
+	json=$(XDPKIT_LIBEXEC=$lib xdp-stats "$A" --json)
+	present=$(jq -s 'map(select(.type == "flow")) | length' <<<"$json")
+	created=$(jq 'select(.type == "global" and .dir == "ingress") | .flows_created' <<<"$json")
+	evicted=$(jq 'select(.type == "global" and .dir == "ingress") | .flow_evictions' <<<"$json")
+	echo "present $present created $created evicted $evicted"
+	# every frame was a new flow; what is not present was evicted, and counted
+	[ "$created" -ge 3000 ]
+	[ "$((created - evicted))" -eq "$present" ]
+	[ "$present" -le $((256 * $(nproc))) ]
+	[ "$evicted" -gt 0 ]
+	[ "$(jq -s 'map(select(.type == "flow") | .packets) | add' <<<"$json")" = "$present" ]
+	# the totals lose nothing
+	[ "$(jq 'select(.type == "global" and .dir == "ingress") | .udp' <<<"$json")" = 3000 ]
+	[ "$(jq -c 'select(.type == "port") | [.port, .packets]' <<<"$json")" = '[53,3000]' ]
+	[ "$(jq -c 'select(.type == "proto") | [.proto, .packets]' <<<"$json")" = '["udp",3000]' ]
+	[ "$(bpftool -j map show pinned "$XDPKIT_BPFFS/$A/flows" | jq .bytes_memlock)" = "$mem" ]
+}
+
+@test "--json: every line parses and has a type; --dir, --top, --sort, --by select" {
+	xdp-attach "$A" stats
+	xk_craft_in udp4 5
+	xk_craft_in tcp6 9
+	xk_craft_out udp4 2
+	[ "$(xk_wait_count "$A" ingress packets 14)" = 14 ]
+	run xdp-stats "$A" --json
+	[ "$status" -eq 0 ]
+	for l in "${lines[@]}"; do jq -e '.type and .ts and .iface' <<<"$l" >/dev/null; done
+	[ "$(printf '%s\n' "${lines[@]}" | jq -r .type | sort -u | tr '\n' ' ')" = "flow global port proto size " ]
+	[ "$(xdp-stats "$A" --json --dir egress | jq -r .dir | sort -u)" = egress ]
+	[ "$(xdp-stats "$A" --json --top 1 --sort packets | jq -c 'select(.type == "flow") | [.proto, .packets]')" = '["tcp",9]' ]
+	[ "$(xdp-stats "$A" --json --top 1 --sort bytes --dir ingress | jq -c 'select(.type == "flow") | [.proto, .packets]')" = '["tcp",9]' ]
+	# size lines are Prometheus buckets: cumulative reaches the total
+	[ "$(xdp-stats "$A" --json | jq -c 'select(.type == "size" and .dir == "ingress" and .le == "+Inf") | .cumulative')" = 14 ]
+	run xdp-stats "$A" --by sizes
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"frame sizes (packets)"* ]]
+	[[ "$output" != *"top 10 flows"* ]]
+}
+
+@test "--interval: rates from two readings, exact for frames sent between them" {
+	xdp-attach "$A" stats
+	xk_craft_in udp4 3
+	[ "$(xk_wait_count "$A" ingress packets 3)" = 3 ]
+	xdp-stats "$A" --json --interval 2 >"$BATS_TEST_TMPDIR/rates" 3>&- &
+	pid=$!
+	sleep 0.8
+	xk_craft_in udp4 10
+	wait "$pid"
+	[ "$(jq -c 'select(.type == "flow") | [.packets, .pps, .bps]' "$BATS_TEST_TMPDIR/rates")" = "[13,5,$((10 * 62 * 8 / 2))]" ]
+	[ "$(jq -c 'select(.type == "global" and .dir == "ingress") | [.pps, .bps]' "$BATS_TEST_TMPDIR/rates")" = "[5,$((10 * 62 * 8 / 2))]" ]
+}
+
+@test "the table: totals, protocol mix, top flows and ports, problems when any" {
+	xdp-attach "$A" stats
+	xk_craft_in udp4 3
+	xk_craft_in tcp6 1
+	xk_craft_in ihl4 1
+	[ "$(xk_wait_count "$A" ingress packets 5)" = 5 ]
+	run xdp-stats "$A"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "$A  "*"rates: averages since attach"* ]]
+	[[ "${lines[1]}" =~ ^dir\ +packets\ +bytes\ +pps\ +rate$ ]]
+	[[ "${lines[2]}" =~ ^ingress\ +5\ +322\  ]]
+	[[ "$output" == *"ingress  tcp 20%  udp 60%  icmp 0%  other IP 0%  non-IP 0%  IPv6 20%"* ]]
+	[[ "$output" == *"top 10 flows by bytes"* ]]
+	[[ "$output" =~ ingress\ +udp\ +198\.18\.9\.1:40000\ +198\.18\.9\.2:53\ +3\ +186 ]]
+	[[ "$output" =~ ingress\ +tcp\ +\[2001:db8::1\]:40000\ +\[2001:db8::2\]:80\ +1\ +74 ]]
+	[[ "$output" =~ ingress\ +udp\ +53\ +3\ +186\ +0 ]]
+	[ "${lines[-1]}" = "note: ingress parse errors 1" ]
+}
+
+@test "--watch in a terminal: redraws in place, restores the cursor on Ctrl-C" {
+	xdp-attach "$A" stats
+	xk_craft_in udp4 2
+	log=$BATS_TEST_TMPDIR/raw
+	tmux new-session -d -s "xk$XK_ID" -x 200 -y 50 \
+		"XDPKIT_BPFFS=$XDPKIT_BPFFS XDPKIT_RUNDIR=$XDPKIT_RUNDIR script -q -c '$XK_TOP/bin/xdp-stats $A --watch --interval 1' $log; sleep 30"
+	for _ in $(seq 50); do
+		[ "$(grep -c 'rates over 1 s' <<<"$(tmux capture-pane -p -t "xk$XK_ID")")" -ge 1 ] &&
+			[ "$(grep -o $'\e\\[H' "$log" | wc -l)" -ge 2 ] && break
+		sleep 0.2
+	done
+	screen=$(tmux capture-pane -p -t "xk$XK_ID")
+	echo "$screen"
+	# one dashboard on the screen, drawn at least twice
+	[ "$(grep -c 'rates over 1 s' <<<"$screen")" -eq 1 ]
+	[ "$(grep -cE '^dir +packets' <<<"$screen")" -eq 1 ]
+	[ "$(grep -o $'\e\\[H' "$log" | wc -l)" -ge 2 ]
+	grep -q $'\e\\[?25l' "$log"
+	tmux send-keys -t "xk$XK_ID" C-c
+	# script(1) records the command's exit when it ends
+	for _ in $(seq 25); do
+		grep -q 'COMMAND_EXIT_CODE' "$log" && break
+		sleep 0.2
+	done
+	grep -q 'COMMAND_EXIT_CODE="0"' "$log"
+	# the cursor is shown again: the last escape sequence written
+	[ "$(grep -ao $'\e\\[[?0-9;]*[A-Za-z]' "$log" | tail -n 1)" = $'\e[?25h' ]
+}
+
+@test "--watch without a terminal: one dashboard per interval, no escape codes" {
+	xdp-attach "$A" stats
+	xdp-stats "$A" --watch --interval 1 >"$BATS_TEST_TMPDIR/out" 3>&- &
+	pid=$!
+	for _ in $(seq 40); do
+		[ "$(grep -c 'rates over 1 s' "$BATS_TEST_TMPDIR/out")" -ge 2 ] && break
+		sleep 0.1
+	done
+	kill -TERM "$pid"
+	wait "$pid" || :
+	[ "$(grep -c 'rates over 1 s' "$BATS_TEST_TMPDIR/out")" -ge 2 ]
+	[ "$(grep -c $'\e' "$BATS_TEST_TMPDIR/out")" = 0 ]
+}
+
+@test "bad xdp-stats arguments: one line, exit 2" {
+	for args in "--top x" "--top 0" "--sort size" "--by everything" "--dir up" "--interval 0" \
+		"--interval 9999" "--json --watch" "--top"; do
+		# shellcheck disable=SC2086
+		run xdp-stats "$A" $args
+		[ "$status" -eq 2 ]
+		[ "${#lines[@]}" -eq 1 ]
+		[[ "${lines[0]}" == "xdp-stats: error: "* ]]
+	done
+}
