@@ -13,7 +13,7 @@ BUILD := build
 ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine 2>/dev/null)
 BPF_CFLAGS := -target bpf -O2 -g -Wall -Wextra -Werror -I$(ARCH_INC) -Ibpf
 # Table sizes (entries); see README for their memory cost.
-BPF_SIZES := $(if $(XK_FLOW_SLOTS),-DXK_FLOW_SLOTS=$(XK_FLOW_SLOTS)) $(if $(XK_PORT_SLOTS),-DXK_PORT_SLOTS=$(XK_PORT_SLOTS))
+BPF_SIZES := $(if $(XK_FLOW_SLOTS),-DXK_FLOW_SLOTS=$(XK_FLOW_SLOTS)) $(if $(XK_PORT_SLOTS),-DXK_PORT_SLOTS=$(XK_PORT_SLOTS)) $(if $(XK_WAYS),-DXK_WAYS=$(XK_WAYS))
 HELPER_CFLAGS := $(CFLAGS) -Wall -Wextra -Werror $(shell pkg-config --cflags libbpf 2>/dev/null)
 HELPER_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf)
 

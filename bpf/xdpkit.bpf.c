@@ -285,8 +285,8 @@ static __always_inline void xk_process(struct xk_pkt *p, struct __sk_buff *skb)
 	xk_stats(p, parsed, g);
 }
 
-SEC("xdp")
-int xdpkit_ingress(struct xdp_md *ctx)
+/* The entry bodies, inline so that tests/bench can wrap them. */
+static __always_inline int xk_xdp(struct xdp_md *ctx)
 {
 	struct xk_pkt p = {
 		.data = (void *)(long)ctx->data,
@@ -299,8 +299,7 @@ int xdpkit_ingress(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
-SEC("tc")
-int xdpkit_egress(struct __sk_buff *skb)
+static __always_inline int xk_tc(struct __sk_buff *skb)
 {
 	struct xk_pkt p = {
 		.data = (void *)(long)skb->data,
@@ -310,4 +309,16 @@ int xdpkit_egress(struct __sk_buff *skb)
 	};
 	xk_process(&p, skb);
 	return TC_ACT_UNSPEC;
+}
+
+SEC("xdp")
+int xdpkit_ingress(struct xdp_md *ctx)
+{
+	return xk_xdp(ctx);
+}
+
+SEC("tc")
+int xdpkit_egress(struct __sk_buff *skb)
+{
+	return xk_tc(skb);
 }

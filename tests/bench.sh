@@ -1,92 +1,165 @@
 #!/bin/sh
-# tests/bench.sh - what `make bench` runs: per-packet cost of the datapath,
-# by BPF_PROG_TEST_RUN (bpftool prog run ... repeat N), every row loaded and
-# measured in this one run so the rows compare.
+# tests/bench.sh - what `make bench` runs: the cost of the datapath per packet
+# by BPF_PROG_TEST_RUN (bpftool prog run ... repeat N), and of reading a
+# large flow table. Every program is built, loaded and measured in this one
+# run, so the rows compare; compare ratios, not absolute figures.
 #
-# Columns: ns/packet pinned to CPU 0, to CPU 1 (the two vCPUs differ), and
-# with both CPUs running the same program at once (what a busy host sees;
-# shared cache lines show up here). Each figure is the median of 3 runs.
-# BENCH_REPEAT sets the repeat count (default 10000000). Needs root.
+# Per-packet figures are ns/packet, the median of 3 runs, pinned to a CPU
+# (taskset): "cpu0" alone, and "both" with the same program running on CPU 0
+# and CPU 1 at once (shared cache lines show there). BENCH_REPEAT sets the
+# repeat count (default 2000000), BENCH_CFLAGS extra clang flags (e.g.
+# -DXK_WAYS=4 to compare table shapes). Needs root.
 set -eu
 top=$(cd "$(dirname -- "$0")/.." && pwd)
 XK_SHARE=$top/lib
 # shellcheck source=lib/xdpkit.sh
 . "$XK_SHARE/xdpkit.sh"
 XK_PROG=bench
-repeat=${BENCH_REPEAT:-10000000}
+repeat=${BENCH_REPEAT:-2000000}
+BENCH_CFLAGS=${BENCH_CFLAGS:-} # extra clang flags for the objects built here
 xk_check_uint BENCH_REPEAT "$repeat"
 xk_require_root
 xk_require_build
 root=/sys/fs/bpf/xkbench$$
 tmp=$(mktemp -d)
+INC="-I/usr/include/$(${CC:-cc} -dumpmachine) -I$top/bpf -I$top/tests/bench"
 
 cleanup() { rm -rf "$root" "$tmp"; }
+
+# clang for BPF objects built here
+bpfcc() {
+	# shellcheck disable=SC2086 # INC and BENCH_CFLAGS are lists of flags
+	clang -target bpf -O2 -g $BENCH_CFLAGS $INC "$@"
+}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-mkdir -p "$root"
-bpftool prog load "$XK_LIBEXEC/pass.bpf.o" "$root/pass"
-bpftool prog loadall "$XK_OBJ" "$root/dp" pinmaps "$root/maps"
-
-# frame: 64 bytes, IPv4 UDP (the datapath's count feature does not parse,
-# but later features do; one frame for every row keeps them comparable)
-{
-	printf '\377\377\377\377\377\377\000\021\042\063\104\125\010\000'
-	printf '\105\000\000\062\000\001\000\000\100\021\000\000\300\000\002\001\300\000\002\002'
-	printf '\060\071\000\065\000\036\000\000'
-	head -c 22 /dev/zero
-} >"$tmp/frame"
-
-# ns/packet of PIN on CPU $2
-run1() {
-	taskset -c "$2" bpftool -j prog run pinned "$1" data_in "$tmp/frame" repeat "$repeat" |
-		jq .duration
+# ns/packet of program PIN on frame FILE, on CPU N
+run1() { # PIN FILE CPU
+	taskset -c "$3" bpftool -j prog run pinned "$1" data_in "$2" repeat "$repeat" | jq .duration
 }
-
 median3() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
 
-# "cpu0 cpu1 both0 both1" for PIN
-measure() {
-	local c0 c1 b0 b1 x y
-	c0="" c1="" b0="" b1=""
+# "cpu0 both" for PIN on FILE; both = the mean of the two concurrent runs
+measure() { # PIN FILE
+	local c b x y
+	c="" b=""
 	for _ in 1 2 3; do
-		c0="$c0 $(run1 "$1" 0)"
-		c1="$c1 $(run1 "$1" 1)"
-		run1 "$1" 0 >"$tmp/b0" &
+		c="$c $(run1 "$1" "$2" 0)"
+		run1 "$1" "$2" 0 >"$tmp/b0" &
 		x=$!
-		run1 "$1" 1 >"$tmp/b1" &
+		run1 "$1" "$2" 1 >"$tmp/b1" &
 		y=$!
 		wait "$x" "$y"
-		b0="$b0 $(cat "$tmp/b0")"
-		b1="$b1 $(cat "$tmp/b1")"
+		b="$b $((($(cat "$tmp/b0") + $(cat "$tmp/b1")) / 2))"
 	done
 	# shellcheck disable=SC2086 # the lists are meant to split
-	echo "$(median3 $c0) $(median3 $c1) $(median3 $b0) $(median3 $b1)"
+	echo "$(median3 $c) $(median3 $b)"
 }
 
-features() { # JSON list of feature names
-	xk_map_write "$root/maps/config" 0 xk_config "{\"features\": $1}"
+features() { # CONFIG_PIN JSON-LIST
+	xk_map_write "$1" 0 xk_config "{\"features\": $2}"
 }
 
-row() { # LABEL PIN BASE_CPU0
-	local m
-	m=$(measure "$2")
-	# shellcheck disable=SC2086
-	set -- "$1" $m "${3:-}"
-	printf '%-34s %8s %8s %10s %10s %9s\n' "$1" "$2" "$3" "$4" "$5" \
-		"$([ -n "$6" ] && echo "+$(($2 - $6))" || echo -)"
-}
+echo "xdpkit bench: BPF_PROG_TEST_RUN, repeat $repeat, median of 3; ns/packet"
+echo "kernel $(uname -r); $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 
-echo "xdpkit bench: ns/packet by BPF_PROG_TEST_RUN, 64-byte IPv4/UDP frame, repeat $repeat, median of 3"
-echo "kernel $(uname -r), $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
-printf '%-34s %8s %8s %10s %10s %9s\n' program cpu0 cpu1 "both:cpu0" "both:cpu1" "vs empty"
-base=$(measure "$root/pass")
-# shellcheck disable=SC2086 # four numbers
-set -- $base
-printf '%-34s %8s %8s %10s %10s %9s\n' "empty XDP_PASS" "$1" "$2" "$3" "$4" -
-b0=$1
-features '[]'
-row "xdpkit ingress, no feature on" "$root/dp/xdpkit_ingress" "$b0"
-features '["count"]'
-row "xdpkit ingress, count" "$root/dp/xdpkit_ingress" "$b0"
-row "xdpkit egress (tc), count" "$root/dp/xdpkit_egress" ""
+mkdir -p "$root"
+bpfcc -c "$top/tests/bench/reference.bpf.c" -o "$tmp/reference.o"
+bpfcc -c "$top/tests/bench/cycle.bpf.c" -o "$tmp/cycle.o"
+bpftool prog load "$XK_LIBEXEC/pass.bpf.o" "$root/pass"
+bpftool prog loadall "$XK_OBJ" "$root/dp" pinmaps "$root/dpm"
+bpftool prog loadall "$tmp/reference.o" "$root/ref" pinmaps "$root/refm"
+bpftool prog loadall "$tmp/cycle.o" "$root/cy" pinmaps "$root/cym"
+
+# The corpus; the offset of each frame's source port, for cycling.
+set -- udp4:34:"IPv4 UDP" syn4:34:"IPv4 TCP SYN" tcp6:54:"IPv6 TCP" \
+	vlan_udp4:38:"VLAN IPv4 UDP" hbh_tcp6:62:"IPv6 hop-by-hop TCP"
+for f in udp4 vlan_udp4 tcp6 hbh_tcp6; do
+	python3 "$top/tests/craft.py" "file:$tmp/$f" "$f" 1
+done
+# a TCP SYN over IPv4: craft's trunc4 uncut
+python3 "$top/tests/craft.py" "file:$tmp/syn4" trunc4 1 54
+
+echo
+echo "1. features (64-byte IPv4 UDP frame)"
+printf '%-36s %8s %8s %10s\n' program cpu0 both "vs empty"
+python3 "$top/tests/craft.py" "file:$tmp/f64" udp4 1
+# shellcheck disable=SC2046
+set -- $(measure "$root/pass" "$tmp/udp4") "$@"
+empty=$1
+printf '%-36s %8s %8s %10s\n' "empty XDP_PASS" "$1" "$2" -
+shift 2
+for fs in '[]' '["count"]' '["count","stats"]'; do
+	features "$root/dpm/config" "$fs"
+	m=$(measure "$root/dp/xdpkit_ingress" "$tmp/udp4")
+	printf '%-36s %8s %8s %10s\n' "xdpkit, features $fs" "${m% *}" "${m#* }" "+$((${m% *} - empty))"
+done
+m=$(measure "$root/dp/xdpkit_egress" "$tmp/udp4")
+printf '%-36s %8s %8s %10s\n' "xdpkit tc egress, stats" "${m% *}" "${m#* }" -
+
+echo
+echo "2. stats feature over the corpus, beside the empty program and the reference"
+echo "   (reference: the same parser and tables as shared maps with atomic adds, an LRU"
+echo "   hash for flows, a hash for ports, bpf_ktime_get_ns(); tests/bench/reference.bpf.c)"
+printf '%-22s %-9s %7s %7s %7s %8s %9s %10s %10s\n' frame flows empty ref xdpkit "xk/ref" "xk-empty" "both:ref" "both:xk"
+features "$root/cym/config" '["count","stats"]'
+worst_ratio=0 worst_over=0
+for spec in "$@"; do
+	f=${spec%%:*}
+	rest=${spec#*:}
+	off=${rest%%:*}
+	label=${rest#*:}
+	for mode in 1 10000; do
+		if [ "$mode" = 1 ]; then
+			e=$(measure "$root/pass" "$tmp/$f")
+			r=$(measure "$root/ref/reference" "$tmp/$f")
+			x=$(measure "$root/dp/xdpkit_ingress" "$tmp/$f")
+		else
+			bpftool map update pinned "$root/cym/cyc_cfg" key hex 00 00 00 00 value \
+				"$((off & 255))" 0 0 0 16 39 0 0
+			e=$(measure "$root/cy/cycle_pass" "$tmp/$f")
+			r=$(measure "$root/cy/cycle_reference" "$tmp/$f")
+			x=$(measure "$root/cy/cycle_xdpkit" "$tmp/$f")
+		fi
+		ratio=$(echo "${x% *} ${r% *}" | awk '{ printf "%.2f", $1 / $2 }')
+		over=$((${x% *} - ${e% *}))
+		printf '%-22s %-9s %7s %7s %7s %8s %9s %10s %10s\n' "$label" "$mode" "${e% *}" "${r% *}" \
+			"${x% *}" "$ratio" "+$over" "${r#* }" "${x#* }"
+		worst_ratio=$(echo "$worst_ratio $ratio" | awk '{ print ($2 > $1 ? $2 : $1) }')
+		[ "$over" -gt "$worst_over" ] && worst_over=$over
+	done
+done
+echo "target: existing-flow cost at most 0.6 x the reference: worst $worst_ratio -> $(echo "$worst_ratio" | awk '{ print ($1 <= 0.6 ? "met" : "NOT met") }')"
+echo "target: within 40 ns of the empty program: worst +$worst_over ns -> $([ "$worst_over" -le 40 ] && echo met || echo "NOT met")"
+
+echo
+echo "3. reading 100,000 flows (a table of 131072 slots per CPU, every flow on every CPU)"
+bpfcc -DXK_FLOW_SLOTS=131072 -c "$top/bpf/xdpkit.bpf.c" -o "$tmp/big.o"
+bpftool prog loadall "$tmp/big.o" "$root/big" pinmaps "$root/bigm"
+python3 - "$root/bigm/flows" >"$tmp/fill" <<'PY'
+import sys
+pin = sys.argv[1]
+for i in range(100000):
+    key = bytes(10) + b"\xff\xff" + bytes([10, i >> 16, (i >> 8) & 255, i & 255]) \
+        + bytes(10) + b"\xff\xff" + bytes([10, 0, 0, 1]) + (i % 60000 + 1024).to_bytes(2, "big") \
+        + (443).to_bytes(2, "big") + bytes([6, 4, 0, 0])
+    val = key + (3).to_bytes(8, "little") + (4500).to_bytes(8, "little") \
+        + (10**9).to_bytes(8, "little") + (2 * 10**9).to_bytes(8, "little") + bytes([0x12]) + bytes(7)
+    print("map update pinned %s key %s value hex %s" % (
+        pin, " ".join(str(b) for b in i.to_bytes(4, "little")), " ".join("%02x" % b for b in val)))
+PY
+bpftool batch file "$tmp/fill" >/dev/null
+ms() { echo $(($(date +%s%N) / 1000000)); }
+t0=$(ms)
+n1=$("$XK_DUMP" --by-key key --type flow "$root/bigm/flows" | wc -l)
+t1=$(ms)
+n2=$(bpftool -j map dump pinned "$root/bigm/flows" | jq -c '.[]' | wc -l)
+t2=$(ms)
+rss=$(python3 -c 'import resource, subprocess, sys
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$XK_DUMP" --by-key key "$root/bigm/flows")
+printf '%-58s %8s ms  %7s lines\n' "xk-dump --by-key key (JSON lines, CPUs folded)" "$((t1 - t0))" "$n1"
+printf '%-58s %8s ms  %7s lines\n' "bpftool -j map dump pinned MAP | jq -c '.[]'" "$((t2 - t1))" "$n2"
+echo "ratio: xk-dump takes 1/$(((t2 - t1) / (t1 - t0 > 0 ? t1 - t0 : 1))) of the time (target: 1/20 or less)"
+echo "xk-dump peak RSS for 100,000 flows: $((rss / 1024)) MiB (target: under 64 MiB)"

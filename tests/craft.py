@@ -7,7 +7,8 @@ UDP 40000 -> 53, TCP 40000 -> 80):
   ihl4 bad_hbh6 long_chain6 udp_len_short tcp_doff4
   trunc4 ARG   an IPv4/TCP SYN frame cut to ARG bytes (14..53)
   flood ARG    ARG UDP frames, each from another source port and address
-Run it in the sender's namespace (ip netns exec).
+Run it in the sender's namespace (ip netns exec). IFACE file:PATH writes
+the first frame to PATH instead (the benchmark's corpus).
 """
 import socket
 import struct
@@ -88,6 +89,10 @@ def main():
         sys.exit(__doc__)
     iface, name, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
     arg = sys.argv[4] if len(sys.argv) > 4 else "0"
+    if iface.startswith("file:"):
+        with open(iface[5:], "wb") as f:
+            f.write(frames(name, bytes.fromhex("020000000001"), arg)[0])
+        return
     with open(f"/sys/class/net/{iface}/address") as f:
         src = bytes.fromhex(f.read().strip().replace(":", ""))
     out = frames(name, src, arg)

@@ -155,3 +155,29 @@ fill() { # MAP N
 	[ "$status" -eq 0 ]
 	[ -z "$(grep '^==' <<<"$output")" ]
 }
+
+@test "--by-key: slots grouped by the key they carry, folded across CPUs, empty slots skipped" {
+	load_datapath
+	# a flow slot: key 10.0.0.1:40000 -> 10.0.0.2:80 tcp, ingress; 3 packets, 180 bytes,
+	# first 1 s, last 3 s, SYN|ACK; written by bpftool on every CPU, at two indexes
+	slot="00 00 00 00 00 00 00 00 00 00 ff ff 0a 00 00 01
+	      00 00 00 00 00 00 00 00 00 00 ff ff 0a 00 00 02
+	      9c 40 00 50 06 04 00 00
+	      03 00 00 00 00 00 00 00  b4 00 00 00 00 00 00 00
+	      00 ca 9a 3b 00 00 00 00  00 5e d0 b2 00 00 00 00  12 00 00 00 00 00 00 00"
+	for idx in 5 77; do
+		# shellcheck disable=SC2086
+		bpftool map update pinned "$XDPKIT_BPFFS/m/flows" key "$idx" 0 0 0 value hex $slot
+	done
+	run "$DUMP" --by-key key --type flow "$XDPKIT_BPFFS/m/flows"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[ "$(jq -c 'del(.ts, .first_seen, .last_seen)' <<<"$output")" = \
+		"{\"type\":\"flow\",\"src\":\"10.0.0.1\",\"dst\":\"10.0.0.2\",\"sport\":40000,\"dport\":80,\"proto\":\"tcp\",\"family\":4,\"dir\":\"ingress\",\"packets\":$((3 * 2 * NCPU)),\"bytes\":$((180 * 2 * NCPU)),\"tcp_flags\":[\"SYN\",\"ACK\"]}" ]
+	[ "$(jq '.last_seen - .first_seen | . * 1000 | round' <<<"$output")" = 2000 ]
+	run valgrind --leak-check=full --error-exitcode=99 -q "$DUMP" --by-key key "$XDPKIT_BPFFS/m/flows"
+	[ "$status" -eq 0 ]
+	run "$DUMP" --by-key nosuch "$XDPKIT_BPFFS/m/flows"
+	[ "$status" -eq 1 ]
+	[ "$output" = "xk-dump: error: $XDPKIT_BPFFS/m/flows: --by-key: the value has no such member" ]
+}

@@ -15,22 +15,26 @@ readme_examples() {
 }
 
 @test "README examples give the exact results" {
-	xdp-attach "$A" count
+	xdp-attach "$A" stats
 	xk_send_in 4 100
 	xk_send_out 3 60
-	[ "$(xk_wait_count "$A" ingress packets 4)" = 4 ]
+	xk_craft_in udp4 2
+	[ "$(xk_wait_count "$A" ingress packets 6)" = 6 ]
 	[ "$(xk_wait_count "$A" egress packets 3)" = 3 ]
 	mapfile -t ex < <(readme_examples)
-	[ "${#ex[@]}" -eq 4 ]
+	[ "${#ex[@]}" -eq 5 ]
 	run bash -o pipefail -c "${ex[0]}"
 	[ "$status" -eq 0 ]
-	[ "$output" = 4 ]
+	[ "$output" = 6 ]
 	run bash -o pipefail -c "${ex[1]}"
-	[ "$output" = $((4 * 100 + 3 * 60)) ]
+	[ "$output" = $((4 * 100 + 2 * 62 + 3 * 60)) ]
 	run bash -o pipefail -c "${ex[2]}"
 	[ "$status" -eq 0 ]
-	[ "${lines[1]}" = "ingress                 4                  400" ]
+	[ "${lines[1]}" = "ingress                 6                  524" ]
 	[ "${lines[2]}" = "egress                  3                  180" ]
+	run bash -o pipefail -c "${ex[4]}"
+	[ "$status" -eq 0 ]
+	[ "$output" = '["198.18.9.1","198.18.9.2",124]' ]
 	run bash -o pipefail -c "${ex[3]}"
 	[ "$status" -eq 0 ]
 	[ "$output" = "" ]

@@ -11,7 +11,24 @@
 #include "xdpkit.h"
 #include "parse.h"
 
+#ifndef XK_BENCH_WRAPPED
 char LICENSE[] SEC("license") = "GPL";
+#endif
+
+/* What a textbook flow and port value holds. */
+struct ref_flow {
+	__u64 packets;
+	__u64 bytes;
+	__u64 first_seen;
+	__u64 last_seen;
+	__u8 tcp_flags;
+};
+
+struct ref_port {
+	__u64 packets;
+	__u64 bytes;
+	__u64 syns;
+};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -31,20 +48,19 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, XK_FLOW_SLOTS);
 	__type(key, struct xk_flow_key);
-	__type(value, struct xk_flow);
+	__type(value, struct ref_flow);
 } ref_flows SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, XK_PORT_SLOTS);
 	__type(key, struct xk_port_key);
-	__type(value, struct xk_port);
+	__type(value, struct ref_port);
 } ref_ports SEC(".maps");
 
 #define ADD(x, v) __sync_fetch_and_add(&(x), (v))
 
-SEC("xdp")
-int reference(struct xdp_md *ctx)
+static __always_inline int ref_xdp(struct xdp_md *ctx)
 {
 	struct xk_pkt p = {
 		.data = (void *)(long)ctx->data,
@@ -53,8 +69,8 @@ int reference(struct xdp_md *ctx)
 	};
 	struct xk_global *g;
 	struct xk_proto_ctr *pc;
-	struct xk_flow *f;
-	struct xk_port *pv;
+	struct ref_flow *f;
+	struct ref_port *pv;
 	xk_proto_t proto;
 	int r;
 
@@ -98,7 +114,7 @@ int reference(struct xdp_md *ctx)
 		f->last_seen = bpf_ktime_get_ns();
 		f->tcp_flags |= p.tcp_flags;
 	} else {
-		struct xk_flow nf = { .packets = 1, .bytes = p.len };
+		struct ref_flow nf = { .packets = 1, .bytes = p.len };
 
 		nf.first_seen = nf.last_seen = bpf_ktime_get_ns();
 		if (bpf_map_update_elem(&ref_flows, &p.key, &nf, BPF_NOEXIST) == 0)
@@ -115,10 +131,18 @@ int reference(struct xdp_md *ctx)
 			if ((p.tcp_flags & 0x12) == 0x02)
 				ADD(pv->syns, 1);
 		} else {
-			struct xk_port nv = { .packets = 1, .bytes = p.len };
+			struct ref_port nv = { .packets = 1, .bytes = p.len };
 
 			bpf_map_update_elem(&ref_ports, &k, &nv, BPF_NOEXIST);
 		}
 	}
 	return XDP_PASS;
 }
+
+#ifndef XK_BENCH_WRAPPED
+SEC("xdp")
+int reference(struct xdp_md *ctx)
+{
+	return ref_xdp(ctx);
+}
+#endif
