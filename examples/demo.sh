@@ -23,8 +23,12 @@ cleanup() {
 	ip link del "$a" 2>/dev/null || :
 	ip netns del "$ns" 2>/dev/null || :
 }
+# every way out runs cleanup: also a closed pipe (demo | head) or terminal
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 141' PIPE
+trap 'exit 143' TERM
 
 "$bin/xdp-check" "$a" >/dev/null 2>&1 || "$bin/xdp-check" >/dev/null || {
 	echo "demo: error: xdp-check found a missing requirement; run bin/xdp-check" >&2

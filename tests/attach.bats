@@ -234,11 +234,7 @@ xk_config_field() {
 	xk_send_in 5 100
 	[ "$(xk_wait_count "$A" ingress packets 5)" = 5 ]
 	ip link del "$A"
-	ip link add "$A" type veth peer name "$B" netns "$NS"
-	sysctl -qw "net.ipv6.conf.$A.disable_ipv6=1"
-	ip netns exec "$NS" sysctl -qw "net.ipv6.conf.$B.disable_ipv6=1"
-	ip link set "$A" up
-	ip -n "$NS" link set "$B" up
+	xk_veth_pair
 	run xdp-attach "$A" count
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"removing stale pins"* ]]

@@ -28,12 +28,17 @@ xk_names() {
 # addresses (no ARP). Frames a test sends are the only frames.
 xk_veth() {
 	ip netns add "$NS"
+	ip -n "$NS" link set lo up
+	xk_veth_pair
+}
+
+# The pair alone (again, after a test deleted it).
+xk_veth_pair() {
 	ip link add "$A" type veth peer name "$B" netns "$NS"
 	sysctl -qw "net.ipv6.conf.$A.disable_ipv6=1"
 	ip netns exec "$NS" sysctl -qw "net.ipv6.conf.$B.disable_ipv6=1"
 	ip link set "$A" up
 	ip -n "$NS" link set "$B" up
-	ip -n "$NS" link set lo up
 }
 
 xk_setup() {

@@ -63,3 +63,18 @@ teardown() { xk_teardown; }
 	[ "$(ip -o link | wc -l)" = "$before_links" ]
 	[ -z "$(ls "$XDPKIT_BPFFS" 2>/dev/null)" ]
 }
+
+@test "make demo cut short (its output piped into head): still removes everything" {
+	before_ns=$(ip netns list | wc -l)
+	before_links=$(ip -o link | wc -l)
+	run sh -c "sh '$XK_TOP/examples/demo.sh' | head -n 1"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "== making namespace"* ]]
+	for _ in $(seq 50); do
+		[ "$(ip netns list | wc -l)" = "$before_ns" ] && [ "$(ip -o link | wc -l)" = "$before_links" ] && break
+		sleep 0.1
+	done
+	[ "$(ip netns list | wc -l)" = "$before_ns" ]
+	[ "$(ip -o link | wc -l)" = "$before_links" ]
+	[ -z "$(ls "$XDPKIT_BPFFS" 2>/dev/null)" ]
+}
