@@ -146,7 +146,7 @@ xk_tcpdump_stop() {
 
 # Flows of the test's own addresses, as the comparison sees them.
 XK_FLOW_VIEW='select(.type == "flow" or .type == null)
-	| select((.src + .dst) | test("198\\.18\\.77\\.|2001:db8:77::"))
+	| select((.src + .dst) | test("198\\.18\\.(77|9)\\.|2001:db8:(77)?:"))
 	| {dir, proto, src, dst, sport, dport, packets, bytes}'
 
 xk_flows_seen() { xdp-stats "$A" --json | jq -c "$XK_FLOW_VIEW" | sort; }

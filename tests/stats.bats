@@ -58,8 +58,11 @@ for i in range(7): s.sendto(b"u" * (100 + i), ("198.18.77.2", 5353))'
 @test "ICMP and ICMPv6 echo: exact flows both ways" {
 	xk_addrs 6
 	xdp-attach "$A" stats
+	xk_tcpdump_start
 	ping -I "$A" -c 4 -i 0.2 -q 198.18.77.2 >/dev/null
 	ping -6 -I "$A" -c 3 -i 0.2 -q 2001:db8:77::2 >/dev/null
+	xk_tcpdump_stop
+	[ "$(xk_flows_seen)" = "$(xk_flows_captured)" ]
 	run xk_flows_seen
 	[ "${lines[0]}" = '{"dir":"egress","proto":"icmp","src":"198.18.77.1","dst":"198.18.77.2","sport":0,"dport":0,"packets":4,"bytes":392}' ]
 	[ "${lines[1]}" = '{"dir":"egress","proto":"icmpv6","src":"2001:db8:77::1","dst":"2001:db8:77::2","sport":0,"dport":0,"packets":3,"bytes":354}' ]
@@ -77,11 +80,15 @@ for i in range(7): s.sendto(b"u" * (100 + i), ("198.18.77.2", 5353))'
 	[ "$(xk_g ingress packets)" = 0 ]
 }
 
-@test "VLAN-tagged and QinQ frames: the inner addresses and ports, exact" {
+@test "VLAN-tagged and QinQ frames: the inner addresses and ports, exact, as tcpdump counts" {
+	ethtool -K "$A" gro off
 	xdp-attach "$A" stats
+	xk_tcpdump_start
 	xk_craft_in vlan_udp4 5
 	xk_craft_in qinq_udp4 3
 	[ "$(xk_wait_count "$A" ingress udp 8)" = 8 ]
+	xk_tcpdump_stop
+	[ "$(xk_flows_seen)" = "$(xk_flows_captured)" ]
 	[ "$(xdp-stats "$A" --json | jq -c 'select(.type == "flow") | [.src, .sport, .dst, .dport, .proto, .packets, .bytes]')" = \
 		"[\"198.18.9.1\",40000,\"198.18.9.2\",53,\"udp\",8,$((5 * 66 + 3 * 70))]" ]
 	[ "$(xdp-stats "$A" --json | jq -c 'select(.type == "port") | [.port, .proto, .packets]')" = '[53,"udp",8]' ]
