@@ -253,3 +253,43 @@ xk_config_field() {
 	[ ! -e "$XDPKIT_BPFFS/$A:7" ]
 	ip link del "$A.7"
 }
+
+# tc that refuses to attach filters, to make a later step of xdp-attach fail
+failing_tc() {
+	mkdir -p "$BATS_TEST_TMPDIR/fake"
+	printf '#!/bin/sh\ncase " $* " in *" replace "*) echo "RTNETLINK answers: injected" >&2; exit 2 ;; esac\nexec %s "$@"\n' \
+		"$(command -v tc)" >"$BATS_TEST_TMPDIR/fake/tc"
+	chmod +x "$BATS_TEST_TMPDIR/fake/tc"
+	echo "$BATS_TEST_TMPDIR/fake:$PATH"
+}
+
+@test "a later step failing after --force replaced a foreign XDP program: the foreign program is back" {
+	ip link set dev "$A" xdpgeneric pinned "$(xk_foreign_xdp)"
+	foreign=$(ip -j link show dev "$A" | jq .[0].xdp.prog.id)
+	PATH=$(failing_tc) run xdp-attach "$A" count --force --mode generic
+	[ "$status" -eq 1 ]
+	[[ "${lines[-1]}" == "xdp-attach: error: $A: attaching the tc egress filter failed" ]]
+	[ "$(ip -j link show dev "$A" | jq .[0].xdp.prog.id)" = "$foreign" ]
+	[ "$(ip -j link show dev "$A" | jq .[0].xdp.mode)" = 2 ]
+	[ ! -e "$XDPKIT_BPFFS/$A" ]
+	[ "$(tc -j qdisc show dev "$A" | jq '[.[] | select(.kind == "clsact")] | length')" = 0 ]
+}
+
+@test "a later step failing during an upgrade: the old programs stay attached, counters kept" {
+	xdp-attach "$A" count
+	old=$(ip -j link show dev "$A" | jq .[0].xdp.prog.id)
+	xk_send_in 3 100
+	[ "$(xk_wait_count "$A" ingress packets 3)" = 3 ]
+	lib=$BATS_TEST_TMPDIR/lib
+	mkdir -p "$lib"
+	cp "$XK_TOP/build/xk-dump" "$XK_TOP/build/xdpkit.schema" "$lib/"
+	sed 's/g->packets++;/g->packets++; (void)bpf_get_prandom_u32();/' "$XK_TOP/bpf/xdpkit.bpf.c" >"$lib/up.bpf.c"
+	clang -target bpf -O2 -g -I"/usr/include/$(gcc -dumpmachine)" -I"$XK_TOP/bpf" \
+		-c "$lib/up.bpf.c" -o "$lib/xdpkit.bpf.o"
+	XDPKIT_LIBEXEC=$lib PATH=$(failing_tc) run xdp-attach "$A" count
+	[ "$status" -eq 1 ]
+	[ "$(ip -j link show dev "$A" | jq .[0].xdp.prog.id)" = "$old" ]
+	[ "$(bpftool -j prog show pinned "$XDPKIT_BPFFS/$A/xdpkit_ingress" | jq .id)" = "$old" ]
+	[ -z "$(ls -d "$XDPKIT_BPFFS/$A"/_* 2>/dev/null)" ]
+	[ "$(xk_count "$A" ingress packets)" = 3 ]
+}
