@@ -142,18 +142,23 @@ xk_config_field() {
 	[ "$(ip -j link show dev "$A" | jq -r .[0].xdp.prog.name)" = xdpkit_pass ]
 }
 
-@test "an upgrade to a rebuilt object replaces the programs and keeps the counters" {
-	xdp-attach "$A" count
-	old=$(ip -j link show dev "$A" | jq .[0].xdp.prog.id)
-	xk_send_in 19 100
-	[ "$(xk_wait_count "$A" ingress packets 19)" = 19 ]
-	# a different object: same maps, different code
-	lib=$BATS_TEST_TMPDIR/lib
+# A rebuilt datapath in a lib dir of its own: same maps, different code.
+rebuilt_object() {
+	local lib=$BATS_TEST_TMPDIR/lib
 	mkdir -p "$lib"
 	cp "$XK_TOP/build/xk-dump" "$XK_TOP/build/xdpkit.schema" "$lib/"
 	sed 's/g->packets++;/g->packets++; (void)bpf_get_prandom_u32();/' "$XK_TOP/bpf/xdpkit.bpf.c" >"$lib/up.bpf.c"
 	clang -target bpf -O2 -g -I"/usr/include/$(gcc -dumpmachine)" -I"$XK_TOP/bpf" \
 		-c "$lib/up.bpf.c" -o "$lib/xdpkit.bpf.o"
+	echo "$lib"
+}
+
+@test "an upgrade to a rebuilt object replaces the programs and keeps the counters" {
+	xdp-attach "$A" count
+	old=$(ip -j link show dev "$A" | jq .[0].xdp.prog.id)
+	xk_send_in 19 100
+	[ "$(xk_wait_count "$A" ingress packets 19)" = 19 ]
+	lib=$(rebuilt_object)
 	XDPKIT_LIBEXEC=$lib run xdp-attach "$A" count
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"programs replaced, counters kept"* ]]
@@ -280,12 +285,7 @@ failing_tc() {
 	old=$(ip -j link show dev "$A" | jq .[0].xdp.prog.id)
 	xk_send_in 3 100
 	[ "$(xk_wait_count "$A" ingress packets 3)" = 3 ]
-	lib=$BATS_TEST_TMPDIR/lib
-	mkdir -p "$lib"
-	cp "$XK_TOP/build/xk-dump" "$XK_TOP/build/xdpkit.schema" "$lib/"
-	sed 's/g->packets++;/g->packets++; (void)bpf_get_prandom_u32();/' "$XK_TOP/bpf/xdpkit.bpf.c" >"$lib/up.bpf.c"
-	clang -target bpf -O2 -g -I"/usr/include/$(gcc -dumpmachine)" -I"$XK_TOP/bpf" \
-		-c "$lib/up.bpf.c" -o "$lib/xdpkit.bpf.o"
+	lib=$(rebuilt_object)
 	XDPKIT_LIBEXEC=$lib PATH=$(failing_tc) run xdp-attach "$A" count
 	[ "$status" -eq 1 ]
 	[ "$(ip -j link show dev "$A" | jq .[0].xdp.prog.id)" = "$old" ]
