@@ -14,19 +14,22 @@ ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine 2>/dev/null)
 BPF_CFLAGS := -target bpf -O2 -g -Wall -Wextra -Werror -I$(ARCH_INC) -Ibpf
 # Table sizes (entries); see README for their memory cost.
 BPF_SIZES := $(if $(XK_FLOW_SLOTS),-DXK_FLOW_SLOTS=$(XK_FLOW_SLOTS)) $(if $(XK_PORT_SLOTS),-DXK_PORT_SLOTS=$(XK_PORT_SLOTS)) $(if $(XK_WAYS),-DXK_WAYS=$(XK_WAYS))
-HELPER_CFLAGS := $(CFLAGS) -Wall -Wextra -Werror $(shell pkg-config --cflags libbpf 2>/dev/null)
+# The version: VERSION, and the commit when built from a git checkout.
+VERSION := $(shell cat VERSION)$(shell git describe --always --dirty 2>/dev/null | sed 's/^/+/')
+HELPER_CFLAGS := $(CFLAGS) -Wall -Wextra -Werror $(shell pkg-config --cflags libbpf 2>/dev/null) -DXK_VERSION='"$(VERSION)"'
 HELPER_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf)
 
 BPF_OBJS := $(BUILD)/xdpkit.bpf.o $(BUILD)/pass.bpf.o
 HELPERS := $(BUILD)/xk-dump
 SCHEMA := $(BUILD)/xdpkit.schema
+VERSION_FILE := $(BUILD)/version
 BIN := $(wildcard bin/xdp-*)
 SHELL_FILES := $(BIN) lib/xdpkit.sh $(wildcard tests/*.sh examples/*.sh) .ci/run
 
 # Debian/Ubuntu packages: to build, to run, to test.
 DEPS_BUILD := make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config
 DEPS_RUN := bpftool iproute2 jq util-linux ethtool
-DEPS_TEST := bats shellcheck dash valgrind tcpdump python3 procps iputils-ping curl tmux
+DEPS_TEST := bats shellcheck dash busybox valgrind tcpdump python3 procps iputils-ping curl tmux
 
 ifeq ($(V),1)
 Q :=
@@ -36,7 +39,7 @@ Q := @
 msg := @printf '  %-8s %s\n'
 endif
 
-all: $(BPF_OBJS) $(HELPERS) $(SCHEMA) ## build the BPF objects and helpers
+all: $(BPF_OBJS) $(HELPERS) $(SCHEMA) $(VERSION_FILE) ## build the BPF objects and helpers
 
 $(BUILD):
 	$(Q)mkdir -p $@
@@ -49,7 +52,11 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/xdpkit.h bpf/parse.h $(BUILD)/bpf-flags | $(BU
 	$(msg) CLANG $@
 	$(Q)$(CLANG) $(BPF_CFLAGS) $(BPF_SIZES) -c $< -o $@
 
-$(BUILD)/xk-dump: helpers/xk-dump.c helpers/btfjson.c helpers/btfjson.h | $(BUILD) build-tools
+# Rewritten only when the version changes, so the helper rebuilds then.
+$(VERSION_FILE): FORCE | $(BUILD)
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' >$@
+
+$(BUILD)/xk-dump: helpers/xk-dump.c helpers/btfjson.c helpers/btfjson.h $(VERSION_FILE) | $(BUILD) build-tools
 	$(msg) CC $@
 	$(Q)$(CC) $(HELPER_CFLAGS) -o $@ helpers/xk-dump.c helpers/btfjson.c $(HELPER_LIBS)
 
@@ -113,20 +120,20 @@ demo: need-root deps-auto ## install deps, build, attach to a throwaway veth pai
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh examples/demo.sh
 
+# FHS, as other tools under /usr/local: commands and the helper in bin/, the
+# BPF objects (and the version) in lib/xdpkit/, the shell and jq library in
+# share/xdpkit/. The commands find the rest from their own place, so the
+# tree can be moved (DESTDIR) and still works.
 install: all ## install under $(DESTDIR)$(PREFIX)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/xdpkit $(DESTDIR)$(PREFIX)/share/xdpkit
-	install -m 0644 $(BPF_OBJS) $(SCHEMA) $(DESTDIR)$(PREFIX)/lib/xdpkit/
-	install -m 0755 $(HELPERS) $(DESTDIR)$(PREFIX)/lib/xdpkit/
+	install -m 0644 $(BUILD)/xdpkit.bpf.o $(SCHEMA) $(VERSION_FILE) $(DESTDIR)$(PREFIX)/lib/xdpkit/
+	install -m 0755 $(HELPERS) $(BIN) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 lib/xdpkit.sh lib/*.jq $(DESTDIR)$(PREFIX)/share/xdpkit/
-	sed -i 's|^XK_LIBEXEC=.*|XK_LIBEXEC=$${XDPKIT_LIBEXEC:-$(PREFIX)/lib/xdpkit}|' $(DESTDIR)$(PREFIX)/share/xdpkit/xdpkit.sh
-	for f in $(BIN); do \
-		sed 's|^XK_SHARE=.*|XK_SHARE=$${XDPKIT_SHARE:-$(PREFIX)/share/xdpkit}|' $$f >$(DESTDIR)$(PREFIX)/bin/$${f##*/} && \
-		chmod 0755 $(DESTDIR)$(PREFIX)/bin/$${f##*/} || exit 1; \
-	done
 
-uninstall: ## remove what install put there
-	for f in $(BIN); do rm -f $(DESTDIR)$(PREFIX)/bin/$${f##*/}; done
+uninstall: ## remove what install put there (and the directories it made, when empty)
+	for f in $(BIN) $(HELPERS); do rm -f $(DESTDIR)$(PREFIX)/bin/$${f##*/}; done
 	rm -rf $(DESTDIR)$(PREFIX)/lib/xdpkit $(DESTDIR)$(PREFIX)/share/xdpkit
+	-rmdir $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/share $(DESTDIR)$(PREFIX) 2>/dev/null
 
 clean: ## remove build/
 	rm -rf $(BUILD)

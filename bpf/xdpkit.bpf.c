@@ -127,6 +127,16 @@ static __always_inline int xk_key_eq(const struct xk_flow_key *a, const __u64 *b
 	return w[0] == b[0] && w[1] == b[1] && w[2] == b[2] && w[3] == b[3] && w[4] == b[4];
 }
 
+/* An eviction is charged to the direction of the entry it pushes out, so
+ * that per direction, created - evictions = the slots that direction holds. */
+static __always_inline struct xk_global *xk_global_of(struct xk_global *g, __u32 cur,
+						      __u32 dir)
+{
+	if (dir == cur)
+		return g;
+	return bpf_map_lookup_elem(&global, &dir);
+}
+
 static __always_inline void xk_flow(struct xk_pkt *p, struct xk_global *g, __u64 now)
 {
 	const __u64 *k = (const __u64 *)&p->key;
@@ -159,10 +169,14 @@ static __always_inline void xk_flow(struct xk_pkt *p, struct xk_global *g, __u64
 	}
 	s = free;
 	if (!s) {
+		struct xk_global *eg;
+
 		s = victim;
 		if (!s)
 			return;
-		g->flow_evictions++;
+		eg = xk_global_of(g, p->key.dir, s->key.dir);
+		if (eg)
+			eg->flow_evictions++;
 	}
 	g->flows_created++;
 	__builtin_memcpy(&s->key, &p->key, sizeof(s->key));
@@ -173,10 +187,27 @@ static __always_inline void xk_flow(struct xk_pkt *p, struct xk_global *g, __u64
 	s->tcp_flags = p->tcp_flags;
 }
 
+/*
+ * The service side of a TCP or UDP packet: the port a SYN goes to, the port
+ * a SYN-ACK comes from, else the lower-numbered of the two (the rule ntop and
+ * iftop use: services listen on low ports, clients send from ephemeral ones).
+ */
+static __always_inline xk_be16_t xk_service_port(const struct xk_pkt *p)
+{
+	__u16 sport = bpf_ntohs(p->key.sport), dport = bpf_ntohs(p->key.dport);
+	__u8 synack = p->tcp_flags & 0x12;
+
+	if (synack == 0x02)
+		return p->key.dport;
+	if (synack == 0x12)
+		return p->key.sport;
+	return sport < dport ? p->key.sport : p->key.dport;
+}
+
 static __always_inline void xk_port(struct xk_pkt *p, struct xk_global *g)
 {
 	struct xk_port_key pk = {
-		.port = p->key.dport,
+		.port = xk_service_port(p),
 		.proto = p->key.proto,
 		.dir = p->key.dir,
 	};
@@ -184,7 +215,8 @@ static __always_inline void xk_port(struct xk_pkt *p, struct xk_global *g)
 	__u32 base = (xk_mix64(k * 0x9e3779b97f4a7c15ULL) & (XK_PORT_SLOTS / XK_WAYS - 1)) * XK_WAYS;
 	/* SYN without ACK: a connection attempt */
 	__u64 syn = (p->tcp_flags & 0x12) == 0x02;
-	struct xk_port_slot *s, *free = NULL;
+	struct xk_port_slot *s, *free = NULL, *victim = NULL;
+	__u64 fewest = ~0ULL;
 	int i;
 
 #pragma unroll
@@ -200,17 +232,32 @@ static __always_inline void xk_port(struct xk_pkt *p, struct xk_global *g)
 			s->syns += syn;
 			return;
 		}
-		if (!s->key.proto && !free)
-			free = s;
+		if (!s->key.proto) {
+			if (!free)
+				free = s;
+		} else if (s->packets < fewest) {
+			fewest = s->packets;
+			victim = s;
+		}
 	}
-	if (!free) {
-		g->port_insert_failures++;
-		return;
+	s = free;
+	if (!s) {
+		/* full set: push out the lightest port, so that a scan of
+		 * one-packet ports cannot displace a busy service for good */
+		struct xk_global *eg;
+
+		s = victim;
+		if (!s)
+			return;
+		eg = xk_global_of(g, p->key.dir, s->key.dir);
+		if (eg)
+			eg->port_evictions++;
 	}
-	free->key = pk;
-	free->packets = 1;
-	free->bytes = p->len;
-	free->syns = syn;
+	g->ports_created++;
+	s->key = pk;
+	s->packets = 1;
+	s->bytes = p->len;
+	s->syns = syn;
 }
 
 static __always_inline void xk_stats(struct xk_pkt *p, int parsed, struct xk_global *g)

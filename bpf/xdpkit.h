@@ -35,7 +35,7 @@
 
 #include <linux/types.h>
 
-#define XK_SCHEMA 1
+#define XK_SCHEMA 2
 
 typedef __u16 xk_be16_t;
 typedef __u8 xk_addr_t[16];
@@ -116,8 +116,9 @@ struct xk_global {
 	__u64 fragments;            /* IP fragments after the first: no ports */
 	__u64 parse_errors;         /* shorter than its headers claim, or malformed */
 	__u64 flows_created;        /* flow slots taken by a new flow */
-	__u64 flow_evictions;       /* flows pushed out of a full set */
-	__u64 port_insert_failures; /* packets of a new port whose set was full */
+	__u64 flow_evictions;       /* flows of this direction pushed out of a full set */
+	__u64 ports_created;        /* port slots taken by a new port */
+	__u64 port_evictions;       /* ports of this direction pushed out of a full set */
 	struct xk_sizes sizes;
 };
 
@@ -171,8 +172,10 @@ struct xk_flow_slot {
 	__u8 _pad[7];
 };
 
-/* Ports: TCP and UDP traffic by destination port. A new port in a full set is
- * not counted (global .port_insert_failures); ports are never evicted. */
+/* Ports: TCP and UDP traffic by service port: the port a SYN goes to, the
+ * port a SYN-ACK comes from, else the lower-numbered port of the packet. A
+ * new port in a full set pushes out the set's port with the fewest packets
+ * (global .port_evictions counts them, by the evicted port's direction). */
 struct xk_port_key {
 	xk_be16_t port;
 	xk_proto8_t proto;          /* 0 marks an empty slot */

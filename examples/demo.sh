@@ -18,10 +18,17 @@ net=198.18.$((id % 256))
 
 [ "$(id -u)" -eq 0 ] || { echo "demo: error: run as root: sudo make demo" >&2; exit 3; }
 
+# The demo's lock files go to a directory of its own, removed at the end:
+# xdpkit keeps lock files (removing one races with a command waiting on it).
+run=$(mktemp -d)
+XDPKIT_RUNDIR=$run
+export XDPKIT_RUNDIR
+
 cleanup() {
 	"$bin/xdp-detach" "$a" >/dev/null 2>&1 || :
 	ip link del "$a" 2>/dev/null || :
 	ip netns del "$ns" 2>/dev/null || :
+	rm -rf "$run"
 }
 # every way out runs cleanup: also a closed pipe (demo | head) or terminal
 trap cleanup EXIT
@@ -54,8 +61,8 @@ echo "== sudo bin/xdp-attach $a stats"
 echo "== ping -c 5 $net.2 (5 requests out, 5 replies in, 98 bytes each)"
 ping -I "$a" -c 5 -i 0.2 -W 1 -q "$net.2" | grep 'packets transmitted'
 
-echo "== bin/xdp-stats $a"
-"$bin/xdp-stats" "$a"
+echo "== bin/xdp-stats $a --interval 0"
+"$bin/xdp-stats" "$a" --interval 0
 echo "== bin/xdp-stats $a --json | jq -c 'select(.type == \"global\" or .type == \"flow\")'"
 "$bin/xdp-stats" "$a" --json | jq -c 'select(.type == "global" or .type == "flow")'
 echo "== bin/xdp-status $a"
@@ -65,4 +72,4 @@ echo "== sudo bin/xdp-detach $a, removing the pair and the namespace"
 "$bin/xdp-detach" "$a" 2>&1
 cleanup
 trap - EXIT
-echo "== done: nothing left behind"
+echo "== done: nothing left behind (its lock files went to a directory of its own, now removed; on a host they stay in /run/xdpkit: README, Locks)"

@@ -362,6 +362,25 @@ void bj_fields(const struct bj *bj, __u32 type_id, const void *data,
 	print_value(bj, type_id, data);
 }
 
+/* How a scalar folds across CPUs, by its typedef (bpf/xdpkit.h). */
+enum fold_rule { FOLD_SUM, FOLD_MAX, FOLD_MIN_NONZERO, FOLD_OR };
+
+static enum fold_rule scalar_rule(const struct bj *bj, const struct btf_type *t,
+				  const char *xk)
+{
+	if (xk && strcmp(xk, "xk_first_ns_t") == 0)
+		return FOLD_MIN_NONZERO;
+	if (xk && strcmp(xk, "xk_tcpflags_t") == 0)
+		return FOLD_OR;
+	if (btf_is_enum(t) || (xk && (strcmp(xk, "xk_last_ns_t") == 0 ||
+				      strncmp(xk, "xk_gauge", 8) == 0 ||
+				      strcmp(xk, "xk_be16_t") == 0 ||
+				      xk_is(xk, "xk_proto") ||
+				      enum_for_typedef(bj->btf, xk))))
+		return FOLD_MAX;
+	return FOLD_SUM;
+}
+
 void bj_fold(const struct bj *bj, __u32 type_id, void *acc, const void *cpu_val,
 	     int cpu)
 {
@@ -408,22 +427,86 @@ void bj_fold(const struct bj *bj, __u32 type_id, void *acc, const void *cpu_val,
 		unsigned int sz = t->size;
 		unsigned long long a = get_uint(acc, sz), b = get_uint(cpu_val, sz);
 
-		if (xk && strcmp(xk, "xk_first_ns_t") == 0) {
+		switch (scalar_rule(bj, t, xk)) {
+		case FOLD_MIN_NONZERO:
 			if (b && (!a || b < a))
 				put_uint(acc, sz, b);
-		} else if (xk && strcmp(xk, "xk_tcpflags_t") == 0) {
+			break;
+		case FOLD_OR:
 			put_uint(acc, sz, a | b);
-		} else if (btf_is_enum(t) || (xk && (strcmp(xk, "xk_last_ns_t") == 0 ||
-					       strncmp(xk, "xk_gauge", 8) == 0 ||
-					       strcmp(xk, "xk_be16_t") == 0 ||
-					       xk_is(xk, "xk_proto") ||
-					       enum_for_typedef(bj->btf, xk)))) {
+			break;
+		case FOLD_MAX:
 			if (b > a)
 				put_uint(acc, sz, b);
-		} else {
+			break;
+		case FOLD_SUM:
 			put_uint(acc, sz, a + b);
+			break;
 		}
 	}
+}
+
+/* Does type id hold a counter (a scalar that folds by summing)? */
+static bool has_counter(const struct bj *bj, __u32 id)
+{
+	char xkbuf[XK_NAME_MAX];
+	const struct btf_type *t = resolve(bj->btf, id, xkbuf, &id);
+	const struct btf_member *m;
+	int i;
+
+	if (!t)
+		return false;
+	if (btf_is_int(t) || btf_is_enum(t))
+		return !is_char(bj->btf, t) &&
+		       scalar_rule(bj, t, xkbuf[0] ? xkbuf : NULL) == FOLD_SUM;
+	if (!btf_is_struct(t))
+		return false; /* arrays and unions: no deltas */
+	m = btf_members(t);
+	for (i = 0; i < btf_vlen(t); i++) {
+		const char *n = btf__name_by_offset(bj->btf, m[i].name_off);
+
+		if (n && *n && n[0] != '_' && has_counter(bj, m[i].type))
+			return true;
+	}
+	return false;
+}
+
+static void print_delta(const struct bj *bj, __u32 id, const void *cur,
+			const void *prev, const char *skip)
+{
+	const struct btf_type *t = resolve(bj->btf, id, NULL, &id);
+	const struct btf_member *m;
+	int i, n = 0;
+
+	if (btf_is_int(t) || btf_is_enum(t)) {
+		unsigned long long c = get_uint(cur, t->size);
+		unsigned long long p = prev ? get_uint(prev, t->size) : 0;
+
+		/* a counter that went down was reset: all of it is new */
+		fprintf(bj->out, "%llu", c >= p ? c - p : c);
+		return;
+	}
+	fputc('{', bj->out);
+	m = btf_members(t);
+	for (i = 0; i < btf_vlen(t); i++) {
+		const char *name = btf__name_by_offset(bj->btf, m[i].name_off);
+		__u32 off = btf_member_bit_offset(t, i) / 8;
+
+		if (!name || !*name || name[0] == '_' || (skip && strcmp(name, skip) == 0) ||
+		    !has_counter(bj, m[i].type))
+			continue;
+		fprintf(bj->out, "%s\"%s\":", n++ ? "," : "", name);
+		print_delta(bj, m[i].type, (const char *)cur + off,
+			    prev ? (const char *)prev + off : NULL, NULL);
+	}
+	fputc('}', bj->out);
+}
+
+void bj_delta(const struct bj *bj, __u32 type_id, const void *cur,
+	      const void *prev, const char *skip)
+{
+	fputs(",\"delta\":", bj->out);
+	print_delta(bj, type_id, cur, prev, skip);
 }
 
 int bj_member(const struct bj *bj, __u32 struct_id, const char *name,
@@ -477,4 +560,38 @@ void bj_fold_except(const struct bj *bj, __u32 struct_id, void *acc,
 			continue;
 		bj_fold(bj, m[i].type, (char *)acc + off, (const char *)val + off, 1);
 	}
+}
+
+int bj_member_typed(const struct bj *bj, __u32 struct_id, const char *xk_name,
+		    __u32 *offset, __u32 *size)
+{
+	const struct btf_type *t = resolve(bj->btf, struct_id, NULL, NULL);
+	const struct btf_member *m;
+	int i;
+
+	if (!t || !btf_is_struct(t))
+		return -1;
+	m = btf_members(t);
+	for (i = 0; i < btf_vlen(t); i++) {
+		char xk[XK_NAME_MAX];
+		const struct btf_type *mt = resolve(bj->btf, m[i].type, xk, NULL);
+
+		if (mt && btf_is_int(mt) && strcmp(xk, xk_name) == 0) {
+			*offset = btf_member_bit_offset(t, i) / 8;
+			*size = mt->size;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int bj_uint(const struct bj *bj, __u32 type_id, const void *data,
+	    unsigned long long *v)
+{
+	const struct btf_type *t = resolve(bj->btf, type_id, NULL, NULL);
+
+	if (!t || !(btf_is_int(t) || btf_is_enum(t)) || t->size > 8)
+		return -1;
+	*v = get_uint(data, t->size);
+	return 0;
 }

@@ -38,9 +38,28 @@ void bj_fields(const struct bj *bj, __u32 type_id, const void *data,
 void bj_fold(const struct bj *bj, __u32 type_id, void *acc, const void *cpu_val,
 	     int cpu);
 
+/*
+ * Print `,"delta":{...}`: the counters of a value (the members that fold by
+ * summing, nested structs kept) as their increase since `prev`, another
+ * reading of the same entry. A counter lower than in `prev` was reset, and
+ * prints its whole value; so does every counter when `prev` is NULL. The
+ * member named `skip` is left out.
+ */
+void bj_delta(const struct bj *bj, __u32 type_id, const void *cur,
+	      const void *prev, const char *skip);
+
 /* Where member `name` of a struct is: its type, offset and size. -1: none. */
 int bj_member(const struct bj *bj, __u32 struct_id, const char *name,
 	      __u32 *type_id, __u32 *offset, __u32 *size);
+
+/* The first top-level member of a struct whose typedef is `xk_name`
+ * (e.g. "xk_first_ns_t"): its offset and size. -1: none. */
+int bj_member_typed(const struct bj *bj, __u32 struct_id, const char *xk_name,
+		    __u32 *offset, __u32 *size);
+
+/* An integer or enum of type `type_id` at data, as a number. -1: not one. */
+int bj_uint(const struct bj *bj, __u32 type_id, const void *data,
+	    unsigned long long *v);
 
 /* bj_fields() of a struct's members but the one named `skip`. */
 void bj_fields_except(const struct bj *bj, __u32 struct_id, const void *data,

@@ -3,7 +3,10 @@
  * xk-dump - print every entry of a pinned BPF map as one JSON line, with
  * per-CPU values folded into one (bpf/xdpkit.h says how each field folds).
  *
- * usage: xk-dump [--type TYPE] [--iface NAME] [--nonzero] [--by-key MEMBER] PIN
+ * usage: xk-dump [--type TYPE] [--iface NAME] [--nonzero] [--by-key MEMBER]
+ *                [--top N --sort MEMBER [--top-per MEMBER]]
+ *                [--save FILE] [--since FILE] PIN
+ *        xk-dump --version | --help
  *
  * Each line is {"type":TYPE,"ts":NOW,"iface":NAME, key fields, value fields}.
  * TYPE defaults to the map's name.
@@ -12,14 +15,32 @@
  * set-associative flow and port tables, where each CPU's copy of a slot may
  * hold a different key): the map's own keys are ignored, every CPU's copy of
  * every value whose MEMBER is not all zero is one row, rows with equal MEMBER
- * are folded into one, and a line is MEMBER's fields then the other members. Keys and values are decoded from the BTF
- * the map carries; a map without BTF, or whose BTF sizes disagree with the
- * map, is refused. Entries are read with BPF_MAP_LOOKUP_BATCH where the kernel
- * has it, one key at a time otherwise (or when XK_DUMP_NO_BATCH is set).
+ * are folded into one, and a line is MEMBER's fields then the other members.
+ * A value with a member named "key" is read this way by default.
  *
- * Exit status: 0 printed, 1 the map could not be read, 2 usage.
+ * --top N keeps the N rows with the largest MEMBER (--sort, a counter of the
+ * value), or with --top-per M the N largest for each value of the key's
+ * member M (e.g. dir); rows come out largest first. --by-key tables only.
+ * N 0 prints no rows (with --save: take a reading, print nothing).
+ *
+ * --save FILE writes the reading (folded rows, its map id and monotonic time)
+ * to FILE, atomically. --since FILE adds to every line "dt", the seconds since
+ * the reading in FILE, and "delta", the increase of each counter since then
+ * (a counter that went down, a row whose first-seen time changed or that is
+ * new, and every row when the map was re-created, count whole). With --top,
+ * rows are then ranked by the delta of MEMBER: the top N by rate.
+ *
+ * Keys and values are decoded from the BTF the map carries; a map without
+ * BTF, or whose BTF sizes disagree with the map, is refused. Entries are read
+ * with BPF_MAP_LOOKUP_BATCH where the kernel has it, one key at a time
+ * otherwise (or when XK_DUMP_NO_BATCH is set).
+ *
+ * Exit status: 0 printed; 1 the map or a FILE could not be read or written;
+ * 2 usage.
  */
 #include <errno.h>
+#include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -32,6 +53,29 @@
 
 #define PROG "xk-dump"
 #define BATCH_INIT 4096u
+#ifndef XK_VERSION
+#define XK_VERSION "unknown"
+#endif
+
+/* A saved reading: this header, then `rows` rows of key_size + value_size
+ * bytes (the row's key, then its folded value). */
+struct snap_hdr {
+	char magic[8];
+	__u32 map_id;
+	__u32 key_size;
+	__u32 value_size;
+	__u32 _pad;
+	__u64 rows;
+	double mono;
+};
+static const char snap_magic[8] = "XKSNAP1";
+
+struct sel {
+	const char *row;        /* folded value */
+	const char *prev;       /* its value in the --since reading, or NULL */
+	unsigned long long rank;
+	unsigned long long group;
+};
 
 struct dump {
 	int fd;
@@ -46,21 +90,63 @@ struct dump {
 	const char *type;
 	const char *iface;
 	bool nonzero;
-	double ts;
+	double ts, mono;
 	unsigned long long entries;
 	/* --by-key */
 	const char *by_key;
 	__u32 bk_type, bk_off, bk_size;
 	char *rows;
 	size_t nrows, cap;
+	/* --top, --sort, --top-per */
+	long top;
+	const char *sort, *top_per;
+	__u32 sort_type, sort_off, sort_size;
+	__u32 per_type, per_off, per_size;
+	/* --save */
+	const char *save;
+	char *save_tmp;
+	FILE *sf;
+	unsigned long long saved;
+	/* --since */
+	const char *since;
+	char *prev;         /* rows of the earlier reading, sorted by key */
+	size_t nprev;
+	bool have_prev;     /* same map: deltas against prev */
+	double dt;
+	bool first_ns;      /* the value has an xk_first_ns_t member */
+	__u32 fn_off, fn_size;
 };
 
-/* qsort has no context argument: the key's place, for the comparison. */
-static __u32 cmp_off, cmp_size;
+/* qsort and bsearch have no context argument: the key's place. */
+static __u32 cmp_off, cmp_size, prev_rowsize;
 
 static int cmp_rows(const void *a, const void *b)
 {
 	return memcmp((const char *)a + cmp_off, (const char *)b + cmp_off, cmp_size);
+}
+
+/* Rows of a saved reading start with their key. */
+static int cmp_prev(const void *a, const void *b)
+{
+	return memcmp(a, b, cmp_size);
+}
+
+static int cmp_sel_rank(const void *a, const void *b)
+{
+	const struct sel *x = a, *y = b;
+
+	if (x->rank != y->rank)
+		return x->rank > y->rank ? -1 : 1;
+	return memcmp(x->row + cmp_off, y->row + cmp_off, cmp_size);
+}
+
+static int cmp_sel_group(const void *a, const void *b)
+{
+	const struct sel *x = a, *y = b;
+
+	if (x->group != y->group)
+		return x->group < y->group ? -1 : 1;
+	return cmp_sel_rank(a, b);
 }
 
 static int fail(const char *what, const char *detail)
@@ -69,9 +155,15 @@ static int fail(const char *what, const char *detail)
 	return 1;
 }
 
-static int usage(void)
+static const char usage_text[] =
+	"usage: " PROG " [--type TYPE] [--iface NAME] [--nonzero] [--by-key MEMBER]\n"
+	"               [--top N --sort MEMBER [--top-per MEMBER]]\n"
+	"               [--save FILE] [--since FILE] PIN\n"
+	"       " PROG " --version | --help\n";
+
+static int usage(const char *why)
 {
-	fprintf(stderr, "usage: " PROG " [--type TYPE] [--iface NAME] [--nonzero] [--by-key MEMBER] PIN\n");
+	fprintf(stderr, PROG ": error: %s\n%s", why, usage_text);
 	return 2;
 }
 
@@ -91,7 +183,13 @@ static bool all_zero(const void *p, size_t n)
 	return true;
 }
 
-static bool all_zero(const void *p, size_t n);
+static double now_mono(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
 
 /* --by-key: keep every non-empty copy as a row. */
 static int collect(struct dump *d, const void *val)
@@ -130,28 +228,126 @@ static void line_start(struct dump *d)
 	}
 }
 
-/* --by-key: sort the rows by key, fold equal keys, print. */
-static void emit_rows(struct dump *d)
+static int save_row(struct dump *d, const void *key, __u32 ksize, const void *val)
 {
-	size_t vs = d->info.value_size, i = 0, j;
+	if (!d->sf)
+		return 0;
+	if (fwrite(key, ksize, 1, d->sf) != 1 ||
+	    fwrite(val, d->info.value_size, 1, d->sf) != 1)
+		return -1;
+	d->saved++;
+	return 0;
+}
+
+/* The earlier reading's value for a row key, or NULL. */
+static const char *prev_of(struct dump *d, const void *key, __u32 ksize)
+{
+	const char *p;
+
+	if (!d->have_prev || !d->nprev)
+		return NULL;
+	cmp_size = ksize;
+	p = bsearch(key, d->prev, d->nprev, prev_rowsize, cmp_prev);
+	return p ? p + ksize : NULL;
+}
+
+/* A row whose first-seen time changed is another flow in the same key. */
+static const char *prev_same(struct dump *d, const char *val, const char *prev)
+{
+	if (prev && d->first_ns &&
+	    memcmp(val + d->fn_off, prev + d->fn_off, d->fn_size) != 0)
+		return NULL;
+	return prev;
+}
+
+static void line_delta(struct dump *d, const void *val, const void *prev,
+		       const char *skip)
+{
+	if (!d->since)
+		return;
+	bj_delta(&d->bj, d->info.btf_value_type_id, val, prev, skip);
+	fprintf(d->bj.out, ",\"dt\":%.6f", d->dt);
+}
+
+/* --by-key: sort the rows by key, fold equal keys, save, rank, print. */
+static int emit_rows(struct dump *d)
+{
+	size_t vs = d->info.value_size, i = 0, j, n = 0, k, out;
+	struct sel *sel;
 
 	cmp_off = d->bk_off;
 	cmp_size = d->bk_size;
 	if (d->nrows)
 		qsort(d->rows, d->nrows, vs, cmp_rows);
+	sel = calloc(d->nrows ? d->nrows : 1, sizeof(*sel));
+	if (!sel)
+		return fail("out of memory", "rows");
 	while (i < d->nrows) {
 		char *acc = d->rows + i * vs;
 
 		for (j = i + 1; j < d->nrows && cmp_rows(acc, d->rows + j * vs) == 0; j++)
 			bj_fold_except(&d->bj, d->info.btf_value_type_id, acc,
 				       d->rows + j * vs, d->by_key);
+		i = j;
+		if (d->nonzero && all_zero(acc, vs))
+			continue;
+		if (save_row(d, acc + d->bk_off, d->bk_size, acc)) {
+			free(sel);
+			return fail(d->save, strerror(errno));
+		}
+		sel[n].row = acc;
+		sel[n].prev = prev_same(d, acc, prev_of(d, acc + d->bk_off, d->bk_size));
+		n++;
+	}
+	out = n;
+	if (d->top >= 0) {
+		for (k = 0; k < n; k++) {
+			unsigned long long v = 0, p = 0;
+
+			bj_uint(&d->bj, d->sort_type, sel[k].row + d->sort_off, &v);
+			if (sel[k].prev)
+				bj_uint(&d->bj, d->sort_type, sel[k].prev + d->sort_off, &p);
+			/* with --since, the increase; a reset counts whole */
+			sel[k].rank = d->since ? (v >= p ? v - p : v) : v;
+			if (d->top_per)
+				bj_uint(&d->bj, d->per_type,
+					sel[k].row + d->bk_off + d->per_off, &sel[k].group);
+		}
+		cmp_off = d->bk_off;
+		cmp_size = d->bk_size;
+		if (d->top_per) {
+			/* the first N of each group, then all of them by rank */
+			unsigned long long group = 0;
+			long taken = 0;
+
+			qsort(sel, n, sizeof(*sel), cmp_sel_group);
+			for (k = 0, out = 0; k < n; k++) {
+				if (k == 0 || sel[k].group != group) {
+					group = sel[k].group;
+					taken = 0;
+				}
+				if (taken++ < d->top)
+					sel[out++] = sel[k];
+			}
+		} else {
+			qsort(sel, n, sizeof(*sel), cmp_sel_rank);
+			if ((size_t)d->top < out)
+				out = (size_t)d->top;
+		}
+		qsort(sel, out, sizeof(*sel), cmp_sel_rank);
+	}
+	for (k = 0; k < out; k++) {
+		const char *acc = sel[k].row;
+
 		line_start(d);
 		bj_fields(&d->bj, d->bk_type, acc + d->bk_off, d->by_key);
 		bj_fields_except(&d->bj, d->info.btf_value_type_id, acc, d->by_key);
+		line_delta(d, acc, sel[k].prev, d->by_key);
 		fputs("}\n", d->bj.out);
 		d->entries++;
-		i = j;
 	}
+	free(sel);
+	return 0;
 }
 
 static int emit(struct dump *d, const void *key, const void *val)
@@ -170,9 +366,12 @@ static int emit(struct dump *d, const void *key, const void *val)
 	}
 	if (d->nonzero && all_zero(v, d->info.value_size))
 		return 0;
+	if (save_row(d, key, d->info.key_size, v))
+		return -1;
 	line_start(d);
 	bj_fields(&d->bj, d->info.btf_key_type_id, key, "key");
 	bj_fields(&d->bj, d->info.btf_value_type_id, v, "value");
+	line_delta(d, v, prev_same(d, v, prev_of(d, key, d->info.key_size)), NULL);
 	fputs("}\n", out);
 	d->entries++;
 	return 0;
@@ -200,7 +399,7 @@ static int dump_by_key(struct dump *d)
 			goto out;
 		}
 		if (emit(d, key, val)) {
-			err = fail("out of memory", "rows");
+			err = fail("out of memory or --save", strerror(errno));
 			goto out;
 		}
 	}
@@ -263,7 +462,7 @@ static int dump_batch(struct dump *d)
 		for (i = 0; i < count; i++) {
 			if (emit(d, (char *)keys + (size_t)i * d->info.key_size,
 				 (char *)vals + (size_t)i * d->vsize)) {
-				ret = fail("out of memory", "rows");
+				ret = fail("out of memory or --save", strerror(errno));
 				goto out;
 			}
 		}
@@ -315,14 +514,34 @@ out:
 	return btf;
 }
 
+/* What a BPF fd is, from its /proc link: "bpf-map", "bpf-prog", ... */
+static const char *fd_kind(int fd, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, buf, size - 1);
+	if (n < 0)
+		return "";
+	buf[n] = '\0';
+	return strncmp(buf, "anon_inode:", 11) == 0 ? buf + 11 : buf;
+}
+
 static int open_map(struct dump *d, const char *pin)
 {
 	__u32 len = sizeof(d->info);
 	__s64 ksz, vsz;
+	char kind[128];
+	const char *k;
 
 	d->fd = bpf_obj_get(pin);
 	if (d->fd < 0)
 		return fail(pin, strerror(errno));
+	k = fd_kind(d->fd, kind, sizeof(kind));
+	if (*k && strcmp(k, "bpf-map") != 0)
+		return fail(pin, strcmp(k, "bpf-prog") == 0 ? "a program, not a map"
+							      : "not a map");
 	if (bpf_obj_get_info_by_fd(d->fd, &d->info, &len))
 		return fail(pin, strerror(errno));
 	if (!d->info.btf_id || !d->info.btf_value_type_id)
@@ -347,57 +566,203 @@ static int open_map(struct dump *d, const char *pin)
 		return fail("clock", strerror(errno));
 	if (!d->type)
 		d->type = d->info.name;
+	/* a value that carries its own key is a slot table: read it by key */
+	if (!d->by_key && bj_member(&d->bj, d->info.btf_value_type_id, "key",
+				    &d->bk_type, &d->bk_off, &d->bk_size) == 0)
+		d->by_key = "key";
 	if (d->by_key && bj_member(&d->bj, d->info.btf_value_type_id, d->by_key,
 				   &d->bk_type, &d->bk_off, &d->bk_size))
 		return fail(pin, "--by-key: the value has no such member");
+	if (d->top >= 0) {
+		unsigned long long v;
+
+		if (!d->by_key)
+			return fail(pin, "--top: only for tables read by key");
+		if (bj_member(&d->bj, d->info.btf_value_type_id, d->sort, &d->sort_type,
+			      &d->sort_off, &d->sort_size) ||
+		    bj_uint(&d->bj, d->sort_type, d->acc, &v))
+			return fail(pin, "--sort: the value has no such integer member");
+		if (d->top_per &&
+		    (bj_member(&d->bj, d->bk_type, d->top_per, &d->per_type,
+			       &d->per_off, &d->per_size) ||
+		     bj_uint(&d->bj, d->per_type, d->acc, &v)))
+			return fail(pin, "--top-per: the key has no such integer member");
+	}
+	d->first_ns = bj_member_typed(&d->bj, d->info.btf_value_type_id, "xk_first_ns_t",
+				      &d->fn_off, &d->fn_size) == 0;
 	return 0;
+}
+
+static __u32 row_key_size(const struct dump *d)
+{
+	return d->by_key ? d->bk_size : d->info.key_size;
+}
+
+/* Read the --since reading: same map and layout, else no deltas (every
+ * counter counts whole, as after a reset). */
+static int load_since(struct dump *d)
+{
+	struct snap_hdr h;
+	FILE *f = fopen(d->since, "rb");
+	size_t rs;
+	int ret = 0;
+
+	if (!f)
+		return fail(d->since, strerror(errno));
+	if (fread(&h, sizeof(h), 1, f) != 1 || memcmp(h.magic, snap_magic, 8) != 0) {
+		ret = fail(d->since, "not a reading saved by " PROG " --save");
+		goto out;
+	}
+	d->dt = d->mono - h.mono;
+	if (h.map_id != d->info.id || h.key_size != row_key_size(d) ||
+	    h.value_size != d->info.value_size)
+		goto out; /* another map: nothing to compare with */
+	rs = (size_t)h.key_size + h.value_size;
+	if (h.rows > (unsigned long long)d->info.max_entries * (unsigned long long)d->ncpu) {
+		ret = fail(d->since, "more rows than the map can hold");
+		goto out;
+	}
+	d->prev = malloc(h.rows ? h.rows * rs : 1);
+	if (!d->prev) {
+		ret = fail("out of memory", "--since");
+		goto out;
+	}
+	if (h.rows && fread(d->prev, rs, h.rows, f) != h.rows) {
+		ret = fail(d->since, "truncated");
+		goto out;
+	}
+	d->nprev = h.rows;
+	d->have_prev = true;
+	prev_rowsize = (__u32)rs;
+	cmp_size = h.key_size;
+	qsort(d->prev, d->nprev, rs, cmp_prev);
+out:
+	fclose(f);
+	return ret;
+}
+
+static int save_open(struct dump *d)
+{
+	struct snap_hdr h = { .map_id = d->info.id, .key_size = row_key_size(d),
+			      .value_size = d->info.value_size, .mono = d->mono };
+	size_t n = strlen(d->save) + 16;
+
+	memcpy(h.magic, snap_magic, 8);
+	d->save_tmp = malloc(n);
+	if (!d->save_tmp)
+		return fail("out of memory", "--save");
+	snprintf(d->save_tmp, n, "%s.tmp%ld", d->save, (long)getpid());
+	d->sf = fopen(d->save_tmp, "wb");
+	if (!d->sf || fwrite(&h, sizeof(h), 1, d->sf) != 1)
+		return fail(d->save_tmp, strerror(errno));
+	return 0;
+}
+
+/* Write the row count into the header, then rename into place. */
+static int save_close(struct dump *d)
+{
+	__u64 rows = d->saved;
+	int bad;
+
+	bad = fseek(d->sf, (long)offsetof(struct snap_hdr, rows), SEEK_SET) ||
+	      fwrite(&rows, sizeof(rows), 1, d->sf) != 1;
+	bad |= fclose(d->sf) != 0;
+	d->sf = NULL;
+	if (bad || rename(d->save_tmp, d->save))
+		return fail(d->save, strerror(errno));
+	return 0;
+}
+
+static int parse_count(const char *s, long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtol(s, &end, 10);
+	return (errno || !*s || *end || *v < 0 || *v > INT_MAX) ? -1 : 0;
 }
 
 int main(int argc, char **argv)
 {
 	static char obuf[1 << 16];
-	struct dump d = { .fd = -1 };
+	struct dump d = { .fd = -1, .top = -1 };
 	struct timespec now;
 	const char *pin = NULL;
 	int i, ret;
 
 	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--type") == 0 && i + 1 < argc)
-			d.type = argv[++i];
-		else if (strcmp(argv[i], "--iface") == 0 && i + 1 < argc)
-			d.iface = argv[++i];
-		else if (strcmp(argv[i], "--nonzero") == 0)
+		const char *a = argv[i];
+		bool val = i + 1 < argc;
+
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			fputs(usage_text, stdout);
+			return 0;
+		} else if (strcmp(a, "--version") == 0) {
+			puts(PROG " " XK_VERSION);
+			return 0;
+		} else if (strcmp(a, "--nonzero") == 0) {
 			d.nonzero = true;
-		else if (strcmp(argv[i], "--by-key") == 0 && i + 1 < argc)
+		} else if (a[0] == '-' && a[1] == '-' && !val) {
+			return usage("option needs a value or is unknown");
+		} else if (strcmp(a, "--type") == 0) {
+			d.type = argv[++i];
+		} else if (strcmp(a, "--iface") == 0) {
+			d.iface = argv[++i];
+		} else if (strcmp(a, "--by-key") == 0) {
 			d.by_key = argv[++i];
-		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-			return usage() - 2;
-		else if (argv[i][0] == '-' || pin)
-			return usage();
-		else
-			pin = argv[i];
+		} else if (strcmp(a, "--top") == 0) {
+			if (parse_count(argv[++i], &d.top))
+				return usage("--top needs a count");
+		} else if (strcmp(a, "--sort") == 0) {
+			d.sort = argv[++i];
+		} else if (strcmp(a, "--top-per") == 0) {
+			d.top_per = argv[++i];
+		} else if (strcmp(a, "--save") == 0) {
+			d.save = argv[++i];
+		} else if (strcmp(a, "--since") == 0) {
+			d.since = argv[++i];
+		} else if (a[0] == '-' || pin) {
+			return usage(a[0] == '-' ? "unknown option" : "one PIN only");
+		} else {
+			pin = a;
+		}
 	}
 	if (!pin)
-		return usage();
+		return usage("missing PIN");
+	if ((d.top >= 0) != (d.sort != NULL) || (d.top_per && d.top < 0))
+		return usage("--top and --sort go together (and --top-per with them)");
 	libbpf_set_print(NULL);
 	setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
 	if (clock_gettime(CLOCK_REALTIME, &now))
 		return fail("clock", strerror(errno));
 	d.ts = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+	d.mono = now_mono();
 
 	ret = open_map(&d, pin);
+	if (!ret && d.since)
+		ret = load_since(&d);
+	if (!ret && d.save)
+		ret = save_open(&d);
 	if (!ret) {
 		/* XK_DUMP_NO_BATCH: take the fallback path, for tests */
 		ret = getenv("XK_DUMP_NO_BATCH") ? -1 : dump_batch(&d);
 		if (ret < 0)
 			ret = dump_by_key(&d);
 		if (!ret && d.by_key)
-			emit_rows(&d);
+			ret = emit_rows(&d);
+	}
+	if (!ret && d.sf)
+		ret = save_close(&d);
+	if (d.sf) { /* failed: no partial reading left behind */
+		fclose(d.sf);
+		unlink(d.save_tmp);
 	}
 	if (fflush(stdout) || ferror(stdout))
 		ret = fail("stdout", strerror(errno));
 	free(d.acc);
 	free(d.rows);
+	free(d.prev);
+	free(d.save_tmp);
 	btf__free(d.btf);
 	if (d.fd >= 0)
 		close(d.fd);

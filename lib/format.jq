@@ -1,5 +1,5 @@
 # lib/format.jq - human formatting of xdpkit JSON lines. Usable on its own:
-#   xdp-stats eth0 --json | jq -rs -L /usr/local/share/xdpkit 'include "format"; xk_table'
+#   xdp-stats eth0 --json | jq -rs -L /usr/local/share/xdpkit 'include "format"; xk_global_table'
 
 # 1234567 -> "1,234,567"
 def xk_group:
@@ -19,6 +19,13 @@ def xk_si:
 def xk_rpad($w): tostring | (" " * ([$w - length, 0] | max)) + .;
 def xk_lpad($w): tostring | . + (" " * ([$w - length, 0] | max));
 
+# Seconds -> "3 d 4 h", "17 h 10 min", "5 min 3 s", "42 s"
+def xk_duration:
+  floor | if . >= 86400 then "\(. / 86400 | floor) d \(. % 86400 / 3600 | floor) h"
+  elif . >= 3600 then "\(. / 3600 | floor) h \(. % 3600 / 60 | floor) min"
+  elif . >= 60 then "\(. / 60 | floor) min \(. % 60) s"
+  else "\([., 0] | max) s" end;
+
 # Unix seconds -> "2026-11-26 22:09:21 UTC"
 def xk_time: if . == null or . == 0 then "-" else floor | strftime("%Y-%m-%d %H:%M:%S UTC") end;
 
@@ -30,7 +37,9 @@ def xk_global_table:
 
 # One xdp-status line as text.
 def xk_status_text:
-  if .type == "foreign" then
+  if .health == "missing" then
+    "\(.iface): missing, xdpkit is not attached"
+  elif .type == "foreign" then
     "\(.iface): XDP program \(.prog_id) (\(.name), \(.mode)) was not attached by xdpkit"
   else
     "\(.iface): \(.health), features \(.features // [] | if length == 0 then "none" else join(" ") end), attached \(.attached_at | xk_time)",
@@ -45,61 +54,80 @@ def xk_status_text:
 def xk_bits: (. // 0) | "\(xk_si)bit/s";
 def xk_pct($total): if $total > 0 then "\(. * 1000 / $total | round / 10)%" else "-" end;
 
-# The xdp-stats dashboard. Input: an array of contract lines with rates
-# (pps, bps). $m: {iface, title, by: ["flows","ports","protocols","sizes"],
-# top, sort: "packets"|"bytes"}.
+# The xdp-stats dashboard. Input: an array of contract lines, with rates
+# (pps, bps) when $m.rates. $m: {iface, title, by: ["flows", "ports",
+# "conversations", "hosts", "protocols", "sizes"], top, sort: "packets" |
+# "bytes", rates: bool}.
 def xk_dashboard($m):
   . as $l
   | ($l | map(select(.type == "global"))) as $g
+  | ($m.rates) as $r
+  | (if $r then (if $m.sort == "packets" then "packets/s" else "bytes/s" end)
+     else "\($m.sort) since attach" end) as $by
   | def ftab($rows; $cols):   # $cols: [[title, "l"|"r", field]]; widths fit the data
-      ($cols | map(.[0] as $t | .[2] as $f | [$t, ($rows[] | .[$f] // "-" | tostring)]
+      ($cols | map(select($r or (.[3] // false | not)))) as $cols
+      | ($cols | map(.[0] as $t | .[2] as $f | [$t, ($rows[] | .[$f] // "-" | tostring)]
                    | map(length) | max)) as $w
       | def cell($i; $v): $v | tostring | if $cols[$i][1] == "l" then xk_lpad($w[$i]) else xk_rpad($w[$i]) end;
         ([range(0; $cols | length) as $i | cell($i; $cols[$i][0])] | join("  ") | sub(" +$"; "")),
         ($rows[] | . as $r | [range(0; $cols | length) as $i | cell($i; $r[$cols[$i][2]] // "-")]
          | join("  ") | sub(" +$"; ""));
+    def section($name; $rows; $cols):
+      if ($rows | length) == 0 then "", "top \($m.top) \($name) by \($by): none"
+      else "", "top \($m.top) \($name) by \($by)", ftab($rows; $cols) end;
+    # rate columns are marked with a 4th element true: left out without rates
+    def rates: [["pps", "r", "pps", true], ["rate", "r", "rate", true]];
+    def counts: [["packets", "r", "packets"], ["bytes", "r", "bytes"]];
+    def nums: {pps: (.pps // 0 | tostring), rate: (.bps | xk_bits),
+               packets: (.packets | xk_group), bytes: (.bytes | xk_group)};
+    def io($x): if $x == null then "-" elif $r then $x.bps | xk_bits else $x.bytes | xk_group end;
     def ep($a; $p; $proto):   # address:port; no port for protocols without ports
       if ($proto == "tcp" or $proto == "udp" or $proto == 132) | not then $a
       elif ($a | contains(":")) then "[\($a)]:\($p)" else "\($a):\($p)" end;
     "\($m.iface)  \($m.title)",
     "",
-    ftab([$g[] | {dir, packets: (.packets | xk_group), bytes: (.bytes | xk_group),
-                  pps: (.pps // 0 | tostring), bps: (.bps | xk_bits)}];
-         [["dir", "l", "dir"], ["packets", "r", "packets"], ["bytes", "r", "bytes"],
-          ["pps", "r", "pps"], ["rate", "r", "bps"]]),
+    ftab([$g[] | {dir} + nums];
+         [["dir", "l", "dir"]] + rates + counts),
     "",
     ($g[] | select(.packets > 0) | . as $x
-     | "\(.dir | xk_lpad(8)) tcp \(.tcp | xk_pct($x.packets))  udp \(.udp | xk_pct($x.packets))  icmp \(.icmp | xk_pct($x.packets))  other IP \(.other | xk_pct($x.packets))  non-IP \(.non_ip | xk_pct($x.packets))  IPv6 \(.ipv6 | xk_pct($x.packets))"),
+     | "\(.dir | xk_lpad(8)) tcp \(.tcp | xk_pct($x.packets))  udp \(.udp | xk_pct($x.packets))  icmp \(.icmp | xk_pct($x.packets))  other IP \(.other | xk_pct($x.packets))  non-IP \(.non_ip | xk_pct($x.packets))  IPv6 \(.ipv6 | xk_pct($x.packets))  (packets since attach)"),
     (if ($m.by | index("protocols")) then
        "", "protocols",
-       ftab([$l[] | select(.type == "proto") | {dir, proto: (.proto | tostring), packets: (.packets | xk_group),
-                     bytes: (.bytes | xk_group), bps: (.bps | xk_bits)}];
-            [["dir", "l", "dir"], ["proto", "l", "proto"], ["packets", "r", "packets"],
-             ["bytes", "r", "bytes"], ["rate", "r", "bps"]])
+       ftab([$l[] | select(.type == "proto") | {dir, proto: (.proto | tostring)} + nums];
+            [["dir", "l", "dir"], ["proto", "l", "proto"]] + rates + counts)
      else empty end),
     (if ($m.by | index("flows")) then
-       "", "top \($m.top) flows by \($m.sort)",
-       ftab([$l[] | select(.type == "flow") | {dir, proto: (.proto | tostring),
-                     src: ep(.src; .sport; .proto), dst: ep(.dst; .dport; .proto), flags: (.tcp_flags | join(",")),
-                     packets: (.packets | xk_group), bytes: (.bytes | xk_group), bps: (.bps | xk_bits)}];
+       section("flows"; [$l[] | select(.type == "flow") | {dir, proto: (.proto | tostring),
+                     src: ep(.src; .sport; .proto), dst: ep(.dst; .dport; .proto),
+                     flags: (.tcp_flags | join(","))} + nums];
             [["dir", "l", "dir"], ["proto", "l", "proto"], ["source", "l", "src"],
-             ["destination", "l", "dst"], ["packets", "r", "packets"], ["bytes", "r", "bytes"],
-             ["rate", "r", "bps"], ["tcp flags", "l", "flags"]])
+             ["destination", "l", "dst"]] + rates + counts + [["tcp flags", "l", "flags"]])
      else empty end),
     (if ($m.by | index("ports")) then
-       "", "top \($m.top) ports by \($m.sort)",
-       ftab([$l[] | select(.type == "port") | {dir, proto: (.proto | tostring), port: (.port | tostring),
-                     packets: (.packets | xk_group), bytes: (.bytes | xk_group), syns: (.syns | xk_group),
-                     bps: (.bps | xk_bits)}];
-            [["dir", "l", "dir"], ["proto", "l", "proto"], ["port", "r", "port"],
-             ["packets", "r", "packets"], ["bytes", "r", "bytes"], ["syns", "r", "syns"],
-             ["rate", "r", "bps"]])
+       section("service ports"; [$l[] | select(.type == "port") | {dir, proto: (.proto | tostring),
+                     port: (.port | tostring), syns: (.syns | xk_group)} + nums];
+            [["dir", "l", "dir"], ["proto", "l", "proto"], ["port", "r", "port"]] + rates + counts
+             + [["syns", "r", "syns"]])
+     else empty end),
+    (if ($m.by | index("conversations")) then
+       section("conversations"; [$l[] | select(.type == "conversation") | {proto: (.proto | tostring),
+                     local: ep(.local; .lport; .proto), remote: ep(.remote; .rport; .proto),
+                     in: io(.in), out: io(.out)} + nums];
+            [["proto", "l", "proto"], ["local", "l", "local"], ["remote", "l", "remote"],
+             [if $r then "in rate" else "in bytes" end, "r", "in"],
+             [if $r then "out rate" else "out bytes" end, "r", "out"]] + counts)
+     else empty end),
+    (if ($m.by | index("hosts")) then
+       section("hosts"; [$l[] | select(.type == "host") | {addr, in: io(.in), out: io(.out)} + nums];
+            [["host", "l", "addr"],
+             [if $r then "in rate" else "in bytes" end, "r", "in"],
+             [if $r then "out rate" else "out bytes" end, "r", "out"]] + counts)
      else empty end),
     (if ($m.by | index("sizes")) then
-       "", "frame sizes (packets)",
+       "", "frame sizes (packets since attach)",
        ($g[] | .dir as $d | "\($d | xk_lpad(8)) " + ([$l[] | select(.type == "size" and .dir == $d)
           | "<=\(.le): \(.packets | xk_group)"] | join("  ")))
      else empty end),
-    ([$g[] | . as $x | ("parse_errors", "fragments", "flow_evictions", "port_insert_failures") as $k
+    ([$g[] | . as $x | ("parse_errors", "fragments", "flow_evictions", "port_evictions") as $k
       | select(($x[$k] // 0) > 0) | "\($x.dir) \($k | gsub("_"; " ")) \($x[$k] | xk_group)"]
      | if length > 0 then "", "note: " + join(", ") else empty end);

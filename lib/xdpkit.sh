@@ -3,12 +3,27 @@
 # Sourced, not run. POSIX sh.
 # shellcheck disable=SC2034 # the constants are used by the commands
 
-# Where the BPF objects and helpers are. `make install` rewrites this line.
-XK_LIBEXEC=${XDPKIT_LIBEXEC:-$XK_SHARE/../build}
+# bpftool, ip and tc live in sbin, which cron's PATH (/usr/bin:/bin) lacks.
+PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
+export PATH
+
+# Where the BPF objects and the helper are: PREFIX/lib/xdpkit and PREFIX/bin
+# in an installed copy (the library is in PREFIX/share/xdpkit), build/ in the
+# source tree. Found from the library's own place, so a copy moved elsewhere
+# (a DESTDIR) still works; XDPKIT_LIBEXEC overrides.
+if [ -n "${XDPKIT_LIBEXEC:-}" ]; then
+	XK_LIBEXEC=$XDPKIT_LIBEXEC
+elif [ -r "$XK_SHARE/../../lib/xdpkit/xdpkit.bpf.o" ]; then
+	XK_LIBEXEC=$(cd "$XK_SHARE/../../lib/xdpkit" && pwd)
+else
+	XK_LIBEXEC=$(cd "$XK_SHARE/.." && pwd)/build
+fi
+XK_DUMP=$XK_LIBEXEC/xk-dump
+[ -x "$XK_DUMP" ] || [ ! -x "$XK_SHARE/../../bin/xk-dump" ] ||
+	XK_DUMP=$(cd "$XK_SHARE/../../bin" && pwd)/xk-dump
 XK_ROOT=${XDPKIT_BPFFS:-/sys/fs/bpf/xdpkit}
 XK_RUNDIR=${XDPKIT_RUNDIR:-/run/xdpkit}
 XK_OBJ=$XK_LIBEXEC/xdpkit.bpf.o
-XK_DUMP=$XK_LIBEXEC/xk-dump
 XK_PROG=${0##*/}
 
 # tc egress filter identity: a preference unlikely to be anybody else's.
@@ -39,6 +54,23 @@ die() {
 # The comment block under the shebang, without its '# ', is the help text.
 xk_help() {
 	sed -n '2,/^[^#]/{/^#/{s/^# \{0,1\}//;p;}}' "$0"
+}
+
+# The version, written at build time (make) beside the objects.
+xk_version() {
+	cat "$XK_LIBEXEC/version" 2>/dev/null || echo unknown
+}
+
+# -h/--help and --version anywhere among the arguments: answer and exit.
+xk_common_opts() {
+	local a
+	for a in "$@"; do
+		case $a in
+		--) break ;;
+		-h | --help) xk_help; exit 0 ;;
+		--version) printf '%s (xdpkit) %s\n' "$XK_PROG" "$(xk_version)"; exit 0 ;;
+		esac
+	done
 }
 
 # Usage error: one line, and where to look.
@@ -81,24 +113,56 @@ xk_require_tool() { # TOOL PACKAGE
 # Is the directory on a bpf filesystem?
 xk_is_bpffs() { [ "$(stat -f -c %T "$1" 2>/dev/null)" = bpf_fs ]; }
 
+# XDPKIT_BPFFS must be an absolute path of plain components.
+xk_check_root() {
+	case $XK_ROOT in
+	/*) ;;
+	*) die "$EX_ENV" "XDPKIT_BPFFS must be an absolute path, not '$XK_ROOT'" ;;
+	esac
+	case /$XK_ROOT/ in
+	*/../* | */./* | *[!A-Za-z0-9_./:-]*)
+		die "$EX_ENV" "XDPKIT_BPFFS: '$XK_ROOT' must be a plain absolute path" ;;
+	esac
+}
+
 # The bpffs mount point above XK_ROOT: its first existing ancestor.
 xk_bpffs_mount() {
 	local d
 	d=$XK_ROOT
-	while [ ! -d "$d" ]; do d=${d%/*}; done
+	while [ -n "$d" ] && [ ! -d "$d" ]; do d=${d%/*}; done
 	printf '%s\n' "${d:-/}"
 }
 
-# The tools and the built object and helper.
+# No bpf filesystem where the pins go: exit 3.
+xk_require_bpffs() {
+	xk_check_root
+	xk_is_bpffs "$(xk_bpffs_mount)" ||
+		die "$EX_ENV" "no bpf filesystem at $(xk_bpffs_mount) (for $XK_ROOT): mount -t bpf bpf /sys/fs/bpf (xdp-check does it)"
+}
+
+# The tools a command uses, and the built object or helper.
+xk_require_tools() { # TOOL...
+	local t
+	for t in "$@"; do
+		case $t in
+		bpftool) xk_require_tool bpftool bpftool ;;
+		jq) xk_require_tool jq jq ;;
+		ip | tc) xk_require_tool "$t" iproute2 ;;
+		flock) xk_require_tool flock util-linux ;;
+		xk-dump)
+			[ -x "$XK_DUMP" ] ||
+				die "$EX_ENV" "xdpkit is not built: $XK_DUMP is missing (run make)" ;;
+		object)
+			if [ ! -r "$XK_OBJ" ] || [ ! -r "$XK_LIBEXEC/xdpkit.schema" ]; then
+				die "$EX_ENV" "xdpkit is not built: $XK_OBJ is missing (run make)"
+			fi ;;
+		esac
+	done
+}
+
+# What changing the datapath needs.
 xk_require_build() {
-	xk_require_tool bpftool bpftool
-	xk_require_tool jq jq
-	xk_require_tool ip iproute2
-	xk_require_tool tc iproute2
-	xk_require_tool flock util-linux
-	if [ ! -r "$XK_OBJ" ] || [ ! -x "$XK_DUMP" ] || [ ! -r "$XK_LIBEXEC/xdpkit.schema" ]; then
-		die "$EX_ENV" "xdpkit is not built: $XK_OBJ or $XK_DUMP is missing (run make)"
-	fi
+	xk_require_tools bpftool jq ip tc flock object xk-dump
 }
 
 # Is kernel release $1 (uname -r) 5.15 or later?
@@ -118,8 +182,7 @@ xk_require_env() {
 		die "$EX_ENV" "kernel $(uname -r) is too old: xdpkit needs 5.15 or later"
 	[ -s /sys/kernel/btf/vmlinux ] ||
 		die "$EX_ENV" "kernel has no BTF (/sys/kernel/btf/vmlinux): needs CONFIG_DEBUG_INFO_BTF=y"
-	xk_is_bpffs "$(xk_bpffs_mount)" ||
-		die "$EX_ENV" "no bpf filesystem at $(xk_bpffs_mount): mount -t bpf bpf /sys/fs/bpf (xdp-check does it)"
+	xk_require_bpffs
 }
 
 # bpffs refuses names with a dot, so eth0.100 pins under eth0:100.
@@ -128,15 +191,35 @@ xk_pindir() { printf '%s/%s\n' "$XK_ROOT" "$(printf '%s' "$1" | tr . :)"; }
 # The interface a pin directory belongs to.
 xk_pindir_iface() { printf '%s\n' "${1##*/}" | tr : .; }
 
+# A directory for xdpkit's own state: made root-owned, and refused when
+# somebody else owns it or can write to it (they could hold locks or move
+# pins away).
+xk_own_dir() { # DIR
+	local perm
+	[ -d "$1" ] || (umask 022 && mkdir -p "$1") || die "$EX_FAIL" "cannot create $1"
+	perm=$(stat -c '%u %A' "$1") || die "$EX_FAIL" "cannot stat $1"
+	case $perm in
+	"0 d"????-??-?*) ;;
+	*) die "$EX_ENV" "$1 must be owned by root and writable only by root (it is: $perm)" ;;
+	esac
+}
+
 # Serialise commands that change an interface. The lock is dropped when the
-# shell exits (fd 9 closes).
+# shell exits (fd 9 closes). Lock files stay: removing one would race with a
+# command waiting on it.
 xk_lock() {
-	local f
-	mkdir -p "$XK_RUNDIR" || die "$EX_FAIL" "cannot create $XK_RUNDIR"
+	local f wait
+	wait=${XDPKIT_LOCK_WAIT:-30}
+	case $wait in
+	'' | *[!0-9]*) die "$EX_USAGE" "XDPKIT_LOCK_WAIT must be whole seconds, not '$wait'" ;;
+	esac
+	[ "${#wait}" -le 6 ] || die "$EX_USAGE" "XDPKIT_LOCK_WAIT is too large: '$wait'"
+	xk_own_dir "$XK_RUNDIR"
 	f=$XK_RUNDIR/$1.lock
-	exec 9>"$f" || die "$EX_FAIL" "cannot open lock $f"
-	flock -w "${XDPKIT_LOCK_WAIT:-30}" 9 ||
-		die "$EX_LOCK" "$1: another xdpkit command holds $f"
+	(umask 077 && : >>"$f") 2>/dev/null || die "$EX_FAIL" "cannot open lock $f"
+	exec 9>>"$f" || die "$EX_FAIL" "cannot open lock $f"
+	flock -w "$wait" 9 ||
+		die "$EX_LOCK" "$1: another xdpkit command holds $f (waited $wait s)"
 }
 
 # Print every entry of a pinned map as JSON lines (helpers/xk-dump).
@@ -178,6 +261,18 @@ xk_map_write() {
 xk_features_of() {
 	bpftool -j btf dump file "$1" |
 		jq -r -L "$XK_SHARE" 'include "btf"; xk_enum_names("xk_feature")[]'
+}
+
+# The features of the built object, space-separated; exit 3 when the object
+# is not a usable xdpkit object (truncated, or without its feature enum).
+xk_known_features() {
+	local f
+	f=$(xk_features_of "$XK_OBJ" 2>/dev/null | tr '\n' ' ') || f=""
+	f=${f% }
+	case $f in
+	'' | *[!a-z0-9_\ ]*) die "$EX_ENV" "$XK_OBJ is not a usable xdpkit object (no feature list in its BTF): rebuild it (make)" ;;
+	esac
+	printf '%s\n' "$f"
 }
 
 # The names of the maps an object defines, one a line (its .maps section).

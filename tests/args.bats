@@ -94,14 +94,14 @@ nothing_attached() {
 }
 
 @test "bpffs not mounted (private mount namespace): exit 3, nothing attached" {
-	run unshare -m sh -c 'umount /sys/fs/bpf && exec "$0" "$1" count' "$XK_TOP/bin/xdp-attach" "$A"
+	run unshare -m sh -c 'while umount /sys/fs/bpf 2>/dev/null; do :; done; exec "$0" "$1" count' "$XK_TOP/bin/xdp-attach" "$A"
 	one_line_error 3 xdp-attach
 	[[ "$output" == *"no bpf filesystem at /sys/fs/bpf"* ]]
 	nothing_attached
 }
 
 @test "xdp-check mounts a missing bpffs and says so" {
-	run unshare -m sh -c 'umount /sys/fs/bpf && "$0" lo && stat -f -c %T /sys/fs/bpf' "$XK_TOP/bin/xdp-check"
+	run unshare -m sh -c 'while umount /sys/fs/bpf 2>/dev/null; do :; done; "$0" lo && stat -f -c %T /sys/fs/bpf' "$XK_TOP/bin/xdp-check"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"xdp-check: mounted the bpf filesystem at /sys/fs/bpf"* ]]
 	[ "${lines[-1]}" = bpf_fs ]
@@ -141,7 +141,8 @@ nothing_attached() {
 	run xdp-stats "$A"
 	one_line_error 7 xdp-stats
 	run xdp-status "$A"
-	one_line_error 7 xdp-status
+	[ "$status" -eq 7 ]
+	[ "$output" = "$A: missing, xdpkit is not attached" ]
 	run xdp-detach "$A" count
 	one_line_error 7 xdp-detach
 }

@@ -179,7 +179,7 @@ rebuilt_object() {
 	echo 999 >"$lib/xdpkit.schema"
 	XDPKIT_LIBEXEC=$lib run xdp-attach "$A" count
 	[ "$status" -eq 8 ]
-	[[ "$output" == *"pinned maps have schema 1, this object has 999"* ]]
+	[[ "$output" == *"pinned maps have schema 2, this object has 999"* ]]
 }
 
 @test "two attaches racing on one interface: one attachment, both succeed" {

@@ -141,8 +141,8 @@ python3 - "$root/bigm/flows" >"$tmp/fill" <<'PY'
 import sys
 pin = sys.argv[1]
 for i in range(100000):
-    key = bytes(10) + b"\xff\xff" + bytes([10, i >> 16, (i >> 8) & 255, i & 255]) \
-        + bytes(10) + b"\xff\xff" + bytes([10, 0, 0, 1]) + (i % 60000 + 1024).to_bytes(2, "big") \
+    key = bytes(10) + b"\xff\xff" + bytes([198, 18 + (i >> 16), (i >> 8) & 255, i & 255]) \
+        + bytes(10) + b"\xff\xff" + bytes([198, 19, 255, 1]) + (i % 60000 + 1024).to_bytes(2, "big") \
         + (443).to_bytes(2, "big") + bytes([6, 4, 0, 0])
     val = key + (3).to_bytes(8, "little") + (4500).to_bytes(8, "little") \
         + (10**9).to_bytes(8, "little") + (2 * 10**9).to_bytes(8, "little") + bytes([0x12]) + bytes(7)

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Send crafted frames out of IFACE: usage: craft.py IFACE NAME COUNT [ARG]
 
-NAMEs (addresses 198.18.9.1 -> 198.18.9.2, 2001:db8::1 -> 2001:db8::2;
+NAMEs (addresses 198.18.9.1 -> 198.18.9.2, fd00:db8::1 -> fd00:db8::2;
 UDP 40000 -> 53, TCP 40000 -> 80):
   udp4 vlan_udp4 qinq_udp4 tcp6 hbh_tcp6 frag1_udp4 frag2_udp4 frag2_udp6
   ihl4 bad_hbh6 long_chain6 udp_len_short tcp_doff4
   trunc4 ARG   an IPv4/TCP SYN frame cut to ARG bytes (14..53)
   flood ARG    ARG UDP frames, each from another source port and address
+  udp_to ARG   a UDP frame 198.18.9.1:40000 -> 198.18.9.2:ARG
+  portscan ARG ARG TCP SYNs from 198.18.9.1:40000 to ports 1..ARG
 Run it in the sender's namespace (ip netns exec). IFACE file:PATH writes
 the first frame to PATH instead (the benchmark's corpus).
 """
@@ -15,8 +17,8 @@ import struct
 import sys
 
 SRC4, DST4 = bytes([198, 18, 9, 1]), bytes([198, 18, 9, 2])
-SRC6 = bytes.fromhex("20010db8000000000000000000000001")
-DST6 = bytes.fromhex("20010db8000000000000000000000002")
+SRC6 = bytes.fromhex("fd000db8000000000000000000000001")
+DST6 = bytes.fromhex("fd000db8000000000000000000000002")
 
 
 def eth(src, ethertype, tags=()):
@@ -41,8 +43,8 @@ def udp(sport=40000, dport=53, data=b"x" * 20, length=None):
     return struct.pack("!HHHH", sport, dport, length or 8 + len(data), 0) + data
 
 
-def tcp(flags=0x02, doff=5):
-    return struct.pack("!HHIIBBHHH", 40000, 80, 1, 0, doff << 4, flags, 1024, 0, 0)
+def tcp(flags=0x02, doff=5, dport=80):
+    return struct.pack("!HHIIBBHHH", 40000, dport, 1, 0, doff << 4, flags, 1024, 0, 0)
 
 
 def frames(name, src, arg):
@@ -79,8 +81,12 @@ def frames(name, src, arg):
         return [(e4 + ipv4(tcp(), 6))[:int(arg)]]
     if name == "flood":
         return [e4 + ipv4(udp(sport=1024 + i % 60000), 17,
-                          src=bytes([10, (i >> 16) & 255, (i >> 8) & 255, i & 255]))
+                          src=bytes([198, 18 + ((i >> 16) & 1), (i >> 8) & 255, i & 255]))
                 for i in range(int(arg))]
+    if name == "udp_to":
+        return [e4 + ipv4(udp(dport=int(arg)), 17)]
+    if name == "portscan":
+        return [e4 + ipv4(tcp(dport=p), 6) for p in range(1, int(arg) + 1)]
     sys.exit("unknown frame name: " + name)
 
 

@@ -59,9 +59,9 @@ fixture() {
 	bpftool prog loadall "$BATS_TEST_TMPDIR/fx.o" "$XDPKIT_BPFFS/p" pinmaps "$XDPKIT_BPFFS/m"
 }
 
-# key: src ::ffff:10.0.0.1, dst 2001:db8::2, sport 443, dport 53, tcp, family 4
+# key: src ::ffff:10.0.0.1, dst fd00:db8::2, sport 443, dport 53, tcp, family 4
 KEY="00 00 00 00 00 00 00 00 00 00 ff ff 0a 00 00 01
-     20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 02
+     fd 00 0d b8 00 00 00 00 00 00 00 00 00 00 00 02
      01 bb 00 35 06 04 00 00"
 # value: packets 5, first_seen 1 s, last_seen 3 s, tcp_flags SYN|ACK,
 # delta -7, name 'a"b\n', hist [1,2,3]
@@ -89,7 +89,7 @@ VAL="05 00 00 00 00 00 00 00  00 ca 9a 3b 00 00 00 00  00 5e d0 b2 00 00 00 00
 	run "$DUMP" --type flow "$XDPKIT_BPFFS/m/fx_pcpu"
 	[ "$status" -eq 0 ]
 	[ "$(jq -c 'del(.ts, .first_seen, .last_seen)' <<<"$output")" = \
-		"{\"type\":\"flow\",\"src\":\"10.0.0.1\",\"dst\":\"2001:db8::2\",\"sport\":443,\"dport\":53,\"proto\":\"tcp\",\"family\":4,\"packets\":$((5 * NCPU)),\"tcp_flags\":[\"SYN\",\"ACK\"],\"delta\":$((-7 * NCPU)),\"name\":\"a\\\"b\\n\",\"hist\":[$NCPU,$((2 * NCPU)),$((3 * NCPU))]}" ]
+		"{\"type\":\"flow\",\"src\":\"10.0.0.1\",\"dst\":\"fd00:db8::2\",\"sport\":443,\"dport\":53,\"proto\":\"tcp\",\"family\":4,\"packets\":$((5 * NCPU)),\"tcp_flags\":[\"SYN\",\"ACK\"],\"delta\":$((-7 * NCPU)),\"name\":\"a\\\"b\\n\",\"hist\":[$NCPU,$((2 * NCPU)),$((3 * NCPU))]}" ]
 	[ "$(jq '.last_seen - .first_seen | . * 1000 | round' <<<"$output")" = 2000 ]
 }
 

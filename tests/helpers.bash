@@ -94,7 +94,7 @@ xk_foreign_tc() {
 }
 
 # Addresses on both ends: 198.18.77.1/24 (A) and .2 (B), and with "6"
-# 2001:db8:77::1/64 and ::2, with static neighbours (no ARP, no ND). GRO off
+# fd00:db8:77::1/64 and ::2, with static neighbours (no ARP, no ND). GRO off
 # on A: XDP counts frames before GRO, tcpdump sees them after.
 xk_addrs() {
 	ip addr add 198.18.77.1/24 dev "$A"
@@ -105,8 +105,8 @@ xk_addrs() {
 			"net.ipv6.conf.$A.router_solicitations=0"
 		ip netns exec "$NS" sysctl -qw "net.ipv6.conf.$B.disable_ipv6=0" \
 			"net.ipv6.conf.$B.accept_ra=0" "net.ipv6.conf.$B.router_solicitations=0"
-		ip addr add 2001:db8:77::1/64 dev "$A" nodad
-		ip -n "$NS" addr add 2001:db8:77::2/64 dev "$B" nodad
+		ip addr add fd00:db8:77::1/64 dev "$A" nodad
+		ip -n "$NS" addr add fd00:db8:77::2/64 dev "$B" nodad
 	fi
 	local amac bmac
 	amac=$(cat "/sys/class/net/$A/address")
@@ -114,8 +114,8 @@ xk_addrs() {
 	ip neigh replace 198.18.77.2 lladdr "$bmac" dev "$A" nud permanent
 	ip -n "$NS" neigh replace 198.18.77.1 lladdr "$amac" dev "$B" nud permanent
 	if [ "${1:-}" = 6 ]; then
-		ip neigh replace 2001:db8:77::2 lladdr "$bmac" dev "$A" nud permanent
-		ip -n "$NS" neigh replace 2001:db8:77::1 lladdr "$amac" dev "$B" nud permanent
+		ip neigh replace fd00:db8:77::2 lladdr "$bmac" dev "$A" nud permanent
+		ip -n "$NS" neigh replace fd00:db8:77::1 lladdr "$amac" dev "$B" nud permanent
 	fi
 }
 
@@ -146,7 +146,7 @@ xk_tcpdump_stop() {
 
 # Flows of the test's own addresses, as the comparison sees them.
 XK_FLOW_VIEW='select(.type == "flow" or .type == null)
-	| select((.src + .dst) | test("198\\.18\\.(77|9)\\.|2001:db8:(77)?:"))
+	| select((.src + .dst) | test("198\\.18\\.(77|9)\\.|fd00:db8:(77)?:"))
 	| {dir, proto, src, dst, sport, dport, packets, bytes}'
 
 xk_flows_seen() { xdp-stats "$A" --json | jq -c "$XK_FLOW_VIEW" | sort; }

@@ -36,7 +36,7 @@ http_server() {
 	xdp-attach "$A" stats
 	xk_tcpdump_start
 	curl -s -o /dev/null --interface "$A" http://198.18.77.2:8080/file
-	curl -s -o /dev/null --interface "$A" 'http://[2001:db8:77::2]:8080/file'
+	curl -s -o /dev/null --interface "$A" 'http://[fd00:db8:77::2]:8080/file'
 	python3 -c 'import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for i in range(7): s.sendto(b"u" * (100 + i), ("198.18.77.2", 5353))'
@@ -48,7 +48,7 @@ for i in range(7): s.sendto(b"u" * (100 + i), ("198.18.77.2", 5353))'
 	# both TCP connections, both directions, and the datagrams are there
 	[ "$(jq -sc 'map(select(.proto == "tcp")) | map(.dir) | unique' <<<"$seen")" = '["egress","ingress"]' ]
 	[ "$(jq -sc 'map(select(.proto == "tcp" and .dir == "egress")) | map(.dst) | unique' <<<"$seen")" = \
-		'["198.18.77.2","2001:db8:77::2"]' ]
+		'["198.18.77.2","fd00:db8:77::2"]' ]
 	[ "$(jq -c 'select(.proto == "udp") | [.dir, .dport, .packets, .bytes]' <<<"$seen")" = \
 		"[\"egress\",5353,7,$((7 * 142 + 21))]" ]
 	# one connection per family to port 8080: two SYNs counted at that port
@@ -60,14 +60,14 @@ for i in range(7): s.sendto(b"u" * (100 + i), ("198.18.77.2", 5353))'
 	xdp-attach "$A" stats
 	xk_tcpdump_start
 	ping -I "$A" -c 4 -i 0.2 -q 198.18.77.2 >/dev/null
-	ping -6 -I "$A" -c 3 -i 0.2 -q 2001:db8:77::2 >/dev/null
+	ping -6 -I "$A" -c 3 -i 0.2 -q fd00:db8:77::2 >/dev/null
 	xk_tcpdump_stop
 	[ "$(xk_flows_seen)" = "$(xk_flows_captured)" ]
 	run xk_flows_seen
 	[ "${lines[0]}" = '{"dir":"egress","proto":"icmp","src":"198.18.77.1","dst":"198.18.77.2","sport":0,"dport":0,"packets":4,"bytes":392}' ]
-	[ "${lines[1]}" = '{"dir":"egress","proto":"icmpv6","src":"2001:db8:77::1","dst":"2001:db8:77::2","sport":0,"dport":0,"packets":3,"bytes":354}' ]
+	[ "${lines[1]}" = '{"dir":"egress","proto":"icmpv6","src":"fd00:db8:77::1","dst":"fd00:db8:77::2","sport":0,"dport":0,"packets":3,"bytes":354}' ]
 	[ "${lines[2]}" = '{"dir":"ingress","proto":"icmp","src":"198.18.77.2","dst":"198.18.77.1","sport":0,"dport":0,"packets":4,"bytes":392}' ]
-	[ "${lines[3]}" = '{"dir":"ingress","proto":"icmpv6","src":"2001:db8:77::2","dst":"2001:db8:77::1","sport":0,"dport":0,"packets":3,"bytes":354}' ]
+	[ "${lines[3]}" = '{"dir":"ingress","proto":"icmpv6","src":"fd00:db8:77::2","dst":"fd00:db8:77::1","sport":0,"dport":0,"packets":3,"bytes":354}' ]
 	[ "${#lines[@]}" -eq 4 ]
 }
 
@@ -101,7 +101,7 @@ for i in range(7): s.sendto(b"u" * (100 + i), ("198.18.77.2", 5353))'
 	xk_craft_in tcp6 2
 	[ "$(xk_wait_count "$A" ingress tcp 5)" = 5 ]
 	[ "$(xdp-stats "$A" --json | jq -c 'select(.type == "flow") | [.src, .sport, .dst, .dport, .packets, .tcp_flags]')" = \
-		'["2001:db8::1",40000,"2001:db8::2",80,5,["SYN"]]' ]
+		'["fd00:db8::1",40000,"fd00:db8::2",80,5,["SYN"]]' ]
 	[ "$(xdp-stats "$A" --json | jq -c 'select(.type == "port") | [.port, .packets, .syns]')" = '[80,5,5]' ]
 	[ "$(xk_g ingress ipv6)" = 5 ]
 }
@@ -137,7 +137,7 @@ for i in range(7): s.sendto(b"u" * (100 + i), ("198.18.77.2", 5353))'
 	run sh -c "xdp-stats '$A' --json | jq -c 'select(.type == \"flow\") | [.src, .sport, .dst, .dport, .packets]' | sort"
 	[ "${lines[0]}" = '["198.18.9.1",0,"198.18.9.2",0,3]' ]
 	[ "${lines[1]}" = '["198.18.9.1",40000,"198.18.9.2",53,2]' ]
-	[ "${lines[2]}" = '["2001:db8::1",0,"2001:db8::2",0,4]' ]
+	[ "${lines[2]}" = '["fd00:db8::1",0,"fd00:db8::2",0,4]' ]
 	[ "$(xdp-stats "$A" --json | jq -c 'select(.type == "port") | [.port, .packets]')" = '[53,2]' ]
 }
 
@@ -186,7 +186,7 @@ for i in range(7): s.sendto(b"u" * (100 + i), ("198.18.77.2", 5353))'
 	[ "$(xdp-stats "$A" --json | jq -c 'select(.type == "size" and .dir == "ingress" and .le == "+Inf") | .cumulative')" = 14 ]
 	run xdp-stats "$A" --by sizes
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"frame sizes (packets)"* ]]
+	[[ "$output" == *"frame sizes (packets since attach)"* ]]
 	[[ "$output" != *"top 10 flows"* ]]
 }
 
@@ -199,27 +199,54 @@ for i in range(7): s.sendto(b"u" * (100 + i), ("198.18.77.2", 5353))'
 	sleep 0.8
 	xk_craft_in udp4 10
 	wait "$pid"
-	[ "$(jq -c 'select(.type == "flow") | [.packets, .pps, .bps]' "$BATS_TEST_TMPDIR/rates")" = "[13,5,$((10 * 62 * 8 / 2))]" ]
-	[ "$(jq -c 'select(.type == "global" and .dir == "ingress") | [.pps, .bps]' "$BATS_TEST_TMPDIR/rates")" = "[5,$((10 * 62 * 8 / 2))]" ]
+	# rates over the interval the two readings were really apart: times the
+	# interval, the frames and bytes sent between them
+	[ "$(jq -c 'select(.type == "flow") | [.packets, (.pps * .interval | round), (.bps * .interval / 8 | round)]' "$BATS_TEST_TMPDIR/rates")" = "[13,10,$((10 * 62))]" ]
+	[ "$(jq -c 'select(.type == "global" and .dir == "ingress") | [(.pps * .interval | round), (.bps * .interval / 8 | round)]' "$BATS_TEST_TMPDIR/rates")" = "[10,$((10 * 62))]" ]
+	[ "$(jq -c 'select(.type == "global" and .dir == "ingress") | .interval >= 2 and .interval < 2.5' "$BATS_TEST_TMPDIR/rates")" = true ]
 }
 
-@test "the table: totals, protocol mix, top flows and ports, problems when any" {
+@test "the table without rates (--interval 0): totals, protocol mix, top flows and ports, problems" {
 	xdp-attach "$A" stats
 	xk_craft_in udp4 3
 	xk_craft_in tcp6 1
 	xk_craft_in ihl4 1
 	[ "$(xk_wait_count "$A" ingress packets 5)" = 5 ]
-	run xdp-stats "$A"
+	run xdp-stats "$A" --interval 0
 	[ "$status" -eq 0 ]
-	[[ "${lines[0]}" == "$A  "*"rates: averages since attach"* ]]
-	[[ "${lines[1]}" =~ ^dir\ +packets\ +bytes\ +pps\ +rate$ ]]
-	[[ "${lines[2]}" =~ ^ingress\ +5\ +322\  ]]
-	[[ "$output" == *"ingress  tcp 20%  udp 60%  icmp 0%  other IP 0%  non-IP 0%  IPv6 20%"* ]]
-	[[ "$output" == *"top 10 flows by bytes"* ]]
+	echo "$output"
+	[[ "${lines[0]}" == "$A  "*" UTC  totals since "*" UTC ("*" s ago)" ]]
+	[[ "${lines[1]}" =~ ^dir\ +packets\ +bytes$ ]]
+	[[ "${lines[2]}" =~ ^ingress\ +5\ +322$ ]]
+	[[ "$output" == *"ingress  tcp 20%  udp 60%  icmp 0%  other IP 0%  non-IP 0%  IPv6 20%  (packets since attach)"* ]]
+	[[ "$output" == *"top 10 flows by bytes since attach"* ]]
 	[[ "$output" =~ ingress\ +udp\ +198\.18\.9\.1:40000\ +198\.18\.9\.2:53\ +3\ +186 ]]
-	[[ "$output" =~ ingress\ +tcp\ +\[2001:db8::1\]:40000\ +\[2001:db8::2\]:80\ +1\ +74 ]]
+	[[ "$output" =~ ingress\ +tcp\ +\[fd00:db8::1\]:40000\ +\[fd00:db8::2\]:80\ +1\ +74\ +SYN ]]
+	[[ "$output" == *"top 10 service ports by bytes since attach"* ]]
 	[[ "$output" =~ ingress\ +udp\ +53\ +3\ +186\ +0 ]]
 	[ "${lines[-1]}" = "note: ingress parse errors 1" ]
+}
+
+@test "the default table: rates over 1 s beside the totals, flows ranked by rate" {
+	xdp-attach "$A" stats
+	xk_craft_in tcp6 4
+	xk_craft_in udp4 3
+	[ "$(xk_wait_count "$A" ingress packets 7)" = 7 ]
+	xdp-stats "$A" >"$BATS_TEST_TMPDIR/table" 3>&- &
+	pid=$!
+	sleep 0.4
+	xk_craft_in udp4 10
+	wait "$pid"
+	run cat "$BATS_TEST_TMPDIR/table"
+	echo "$output"
+	[[ "${lines[0]}" == "$A  "*" UTC  rates over 1 s  totals since "* ]]
+	[[ "${lines[1]}" =~ ^dir\ +pps\ +rate\ +packets\ +bytes$ ]]
+	[[ "${lines[2]}" =~ ^ingress\ +(9\.[5-9]|10)\ +[0-9.]+\ kbit/s\ +17\ +1,102$ ]]
+	[[ "$output" == *"top 10 flows by bytes/s"* ]]
+	# the busy flow first, though the other has more bytes since attach
+	flows=$(grep -A3 '^top 10 flows' <<<"$output")
+	[[ "$(sed -n 3p <<<"$flows")" =~ ingress\ +udp\ +198\.18\.9\.1:40000\ +198\.18\.9\.2:53\ +(9\.[5-9]|10)\ +[0-9.]+\ kbit/s\ +13\ +806 ]]
+	[[ "$(sed -n 4p <<<"$flows")" =~ ingress\ +tcp\ +.*\ +0\ +0\ bit/s\ +4\ +296\ +SYN ]]
 }
 
 @test "--watch in a terminal: redraws in place, restores the cursor on Ctrl-C" {
@@ -237,7 +264,7 @@ for i in range(7): s.sendto(b"u" * (100 + i), ("198.18.77.2", 5353))'
 	echo "$screen"
 	# one dashboard on the screen, drawn at least twice
 	[ "$(grep -c 'rates over 1 s' <<<"$screen")" -eq 1 ]
-	[ "$(grep -cE '^dir +packets' <<<"$screen")" -eq 1 ]
+	[ "$(grep -cE '^dir +pps +rate +packets' <<<"$screen")" -eq 1 ]
 	[ "$(grep -o $'\e\\[H' "$log" | wc -l)" -ge 2 ]
 	grep -q $'\e\\[?25l' "$log"
 	tmux send-keys -t "xk$XK_ID" C-c
@@ -266,8 +293,8 @@ for i in range(7): s.sendto(b"u" * (100 + i), ("198.18.77.2", 5353))'
 }
 
 @test "bad xdp-stats arguments: one line, exit 2" {
-	for args in "--top x" "--top 0" "--sort size" "--by everything" "--dir up" "--interval 0" \
-		"--interval 9999" "--json --watch" "--top"; do
+	for args in "--top x" "--top 0" "--sort size" "--by everything" "--dir up" "--interval -1" \
+		"--interval 9999" "--json --watch" "--top" "--watch --interval 0"; do
 		# shellcheck disable=SC2086
 		run xdp-stats "$A" $args
 		[ "$status" -eq 2 ]
