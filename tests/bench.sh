@@ -163,3 +163,79 @@ printf '%-58s %8s ms  %7s lines\n' "xk-dump --by-key key (JSON lines, CPUs folde
 printf '%-58s %8s ms  %7s lines\n' "bpftool -j map dump pinned MAP | jq -c '.[]'" "$((t2 - t1))" "$n2"
 echo "ratio: xk-dump takes 1/$(((t2 - t1) / (t1 - t0 > 0 ? t1 - t0 : 1))) of the time (target: 1/20 or less)"
 echo "xk-dump peak RSS for 100,000 flows: $((rss / 1024)) MiB (target: under 64 MiB)"
+
+echo
+echo "4. xdp-stats on a full flow table: 65,536 flows (each on every CPU: $(nproc) x 65,536 slots to fold), 1,000 ports"
+echo "   (ms, median of 5 runs, min-max; target: under 1000 ms each, not counting the interval slept)"
+st=$root/stats
+sd=$st/xkbench0
+mkdir -p "$st"
+bpftool prog loadall "$XK_OBJ" "$root/sp" pinmaps "$sd"
+xk_map_write "$sd/config" 0 xk_config "{\"features\": [\"count\", \"stats\"], \"attached_at\": $(date +%s)}"
+python3 - "$sd/flows" "$sd/ports" >"$tmp/fill4" <<'PY'
+import sys
+flows, ports = sys.argv[1], sys.argv[2]
+def hx(b): return " ".join("%02x" % x for x in b)
+def ix(i): return " ".join(str(b) for b in i.to_bytes(4, "little"))
+for i in range(65536):
+    key = bytes(10) + b"\xff\xff" + bytes([198, 18, i >> 8, i & 255]) \
+        + bytes(10) + b"\xff\xff" + bytes([198, 19, 0, 1]) + (1024 + i % 60000).to_bytes(2, "big") \
+        + (443).to_bytes(2, "big") + bytes([6, 4, i & 1, 0])
+    val = key + (1 + i % 997).to_bytes(8, "little") + (1500 * (1 + i % 997)).to_bytes(8, "little") \
+        + (10**9).to_bytes(8, "little") + (2 * 10**9).to_bytes(8, "little") + bytes([0x12]) + bytes(7)
+    print("map update pinned %s key %s value hex %s" % (flows, ix(i), hx(val)))
+for i in range(1000):
+    val = (1 + i).to_bytes(2, "big") + bytes([6, i & 1]) + bytes(4) + (i + 1).to_bytes(8, "little") \
+        + (100 * (i + 1)).to_bytes(8, "little") + bytes(8)
+    print("map update pinned %s key %s value hex %s" % (ports, ix(i), hx(val)))
+PY
+bpftool batch file "$tmp/fill4" >/dev/null
+stats() { XDPKIT_BPFFS=$st "$top/bin/xdp-stats" xkbench0 "$@"; }
+# ms for one run of the command
+ms1() {
+	local t0
+	t0=$(date +%s%N)
+	"$@" >/dev/null
+	echo $((($(date +%s%N) - t0) / 1000000))
+}
+# "median min-max" of 5 runs
+five() {
+	local r
+	r=$(for _ in 1 2 3 4 5; do ms1 "$@"; done | sort -n | tr '\n' ' ')
+	# shellcheck disable=SC2086
+	set -- $r
+	echo "$3 $1-$5"
+}
+reading() {
+	"$XK_DUMP" --save "$tmp/r.g" "$sd/global"
+	"$XK_DUMP" --save "$tmp/r.p" --nonzero "$sd/protos"
+	"$XK_DUMP" --save "$tmp/r.f" --top 0 --sort bytes "$sd/flows"
+	"$XK_DUMP" --save "$tmp/r.o" --top 0 --sort bytes "$sd/ports"
+}
+row4() { # LABEL "median min-max" [MINUS]
+	local m r
+	m=${2% *} r=${2#* }
+	printf '%-60s %7s ms  (%s-%s)\n' "$1" "$((m - ${3:-0}))" "$((${r%-*} - ${3:-0}))" "$((${r#*-} - ${3:-0}))"
+}
+one=$(five reading)
+row4 "one reading of the four maps (xk-dump, what --interval adds)" "$one"
+row4 "the table, top 10, one reading (--interval 0)" "$(five stats --interval 0)"
+row4 "--json --top 10, one reading" "$(five stats --json --top 10)"
+row4 "the default table (rates over 1 s), less the 1000 ms slept" "$(five stats)" 1000
+row4 "--json --interval 1 (every flow with its rate), less 1000 ms" "$(five stats --json --interval 1)" 1000
+# --watch: the time from one screen to the next, less the interval
+stats --watch --interval 1 >"$tmp/watch" 2>&1 &
+wpid=$!
+t1="" t4=""
+for _ in $(seq 400); do
+	n=$(grep -c 'rates over 1 s' "$tmp/watch" || :)
+	[ -n "$t1" ] || [ "$n" -lt 1 ] || t1=$(date +%s%N)
+	if [ "$n" -ge 4 ]; then t4=$(date +%s%N); break; fi
+	sleep 0.02
+done
+kill "$wpid" 2>/dev/null || :
+wait "$wpid" 2>/dev/null || :
+[ -z "$t4" ] || printf '%-60s %7s ms  (mean of 3 redraws)\n' "one --watch redraw, less the 1000 ms interval" \
+	"$(((t4 - t1) / 3000000 - 1000))"
+row4 "--by conversations, one reading (every flow through jq)" "$(five stats --by conversations --interval 0)"
+row4 "--by hosts, one reading (every flow through jq)" "$(five stats --by hosts --interval 0)"

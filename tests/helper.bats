@@ -181,3 +181,50 @@ fill() { # MAP N
 	[ "$status" -eq 1 ]
 	[ "$output" = "xk-dump: error: $XDPKIT_BPFFS/m/flows: --by-key: the value has no such member" ]
 }
+
+# A flow slot as bpftool hex: 198.18.0.1:40000 -> 198.18.0.2:80 tcp, ingress,
+# PACKETS and BYTES (< 256 each), first seen at FIRST s (< 4), last at 3 s.
+slot_hex() { # PACKETS BYTES FIRST
+	printf '%s ' 00 00 00 00 00 00 00 00 00 00 ff ff c6 12 00 01 \
+		00 00 00 00 00 00 00 00 00 00 ff ff c6 12 00 02 9c 40 00 50 06 04 00 00
+	printf '%02x 00 00 00 00 00 00 00 %02x 00 00 00 00 00 00 00 ' "$1" "$2"
+	case $3 in 1) printf '00 ca 9a 3b ' ;; 2) printf '00 94 35 77 ' ;; esac
+	printf '00 00 00 00 00 5e d0 b2 00 00 00 00 12 00 00 00 00 00 00 00\n'
+}
+
+@test "--save and --since: deltas exact, a counter that went down or a new first-seen counts whole; valgrind clean" {
+	load_datapath
+	vg() { valgrind --leak-check=full --error-exitcode=99 -q "$DUMP" "$@"; }
+	# shellcheck disable=SC2046
+	bpftool map update pinned "$XDPKIT_BPFFS/m/flows" key 5 0 0 0 value hex $(slot_hex 3 180 1)
+	run vg --save "$BATS_TEST_TMPDIR/s1" --top 0 --sort bytes "$XDPKIT_BPFFS/m/flows"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	run vg --save "$BATS_TEST_TMPDIR/g1" "$XDPKIT_BPFFS/m/global"
+	[ "$status" -eq 0 ]
+	# shellcheck disable=SC2046
+	bpftool map update pinned "$XDPKIT_BPFFS/m/flows" key 5 0 0 0 value hex $(slot_hex 10 250 1)
+	run vg --since "$BATS_TEST_TMPDIR/s1" --top 5 --sort bytes --top-per dir "$XDPKIT_BPFFS/m/flows"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.packets, .delta]' <<<"$output")" = "[$((10 * NCPU)),{\"packets\":$((7 * NCPU)),\"bytes\":$((70 * NCPU))}]" ]
+	[ "$(jq '.dt > 0 and .dt < 60' <<<"$output")" = true ]
+	# shellcheck disable=SC2046
+	bpftool map update pinned "$XDPKIT_BPFFS/m/flows" key 5 0 0 0 value hex $(slot_hex 2 100 1)
+	[ "$("$DUMP" --since "$BATS_TEST_TMPDIR/s1" "$XDPKIT_BPFFS/m/flows" | jq -c .delta.packets)" = $((2 * NCPU)) ]
+	# shellcheck disable=SC2046
+	bpftool map update pinned "$XDPKIT_BPFFS/m/flows" key 5 0 0 0 value hex $(slot_hex 5 100 2)
+	[ "$("$DUMP" --since "$BATS_TEST_TMPDIR/s1" "$XDPKIT_BPFFS/m/flows" | jq -c .delta.packets)" = $((5 * NCPU)) ]
+	# an ordinary map by its keys; another map's reading: no deltas to take, all whole
+	run vg --since "$BATS_TEST_TMPDIR/g1" "$XDPKIT_BPFFS/m/global"
+	[ "$status" -eq 0 ]
+	[ "$(jq -sc 'map(.delta.packets)' <<<"$output")" = '[0,0]' ]
+	[ "$("$DUMP" --since "$BATS_TEST_TMPDIR/s1" "$XDPKIT_BPFFS/m/global" | jq -sc 'map(.delta | has("sizes"))')" = '[true,true]' ]
+	# bad input: no file, not a reading, --top without --sort
+	run "$DUMP" --since "$BATS_TEST_TMPDIR/nope" "$XDPKIT_BPFFS/m/flows"
+	[ "$status" -eq 1 ]
+	run "$DUMP" --since "$XK_TOP/build/version" "$XDPKIT_BPFFS/m/flows"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"not a reading saved by xk-dump --save"* ]]
+	run "$DUMP" --top 3 "$XDPKIT_BPFFS/m/flows"
+	[ "$status" -eq 2 ]
+}

@@ -22,7 +22,7 @@ readme_examples() {
 	[ "$(xk_wait_count "$A" ingress packets 6)" = 6 ]
 	[ "$(xk_wait_count "$A" egress packets 3)" = 3 ]
 	mapfile -t ex < <(readme_examples)
-	[ "${#ex[@]}" -eq 5 ]
+	[ "${#ex[@]}" -eq 7 ]
 	run bash -o pipefail -c "${ex[0]}"
 	[ "$status" -eq 0 ]
 	[ "$output" = 6 ]
@@ -35,6 +35,17 @@ readme_examples() {
 	run bash -o pipefail -c "${ex[4]}"
 	[ "$status" -eq 0 ]
 	[ "$output" = '["198.18.9.1","198.18.9.2",124]' ]
+	run bash -o pipefail -c "${ex[6]}"
+	[ "$status" -eq 0 ]
+	[ "$output" = "198.18.9.1 124" ]
+	bash -o pipefail -c "${ex[5]}" >"$BATS_TEST_TMPDIR/ports" 3>&- &
+	pid=$!
+	sleep 0.5
+	xk_craft_in udp4 5
+	wait "$pid"
+	# 5 frames of 62 bytes in a little over 2 s: about 1240 bit/s
+	run cat "$BATS_TEST_TMPDIR/ports"
+	[[ "$output" =~ ^\[\"ingress\",\"udp\",53,(1[12][0-9][0-9])\]$ ]]
 	run bash -o pipefail -c "${ex[3]}"
 	[ "$status" -eq 0 ]
 	[ "$output" = "" ]
