@@ -162,3 +162,18 @@ xk_craft_out() { python3 "$XK_TOP/tests/craft.py" "$A" "$@"; }
 xk_g() {
 	xdp-stats "$A" --json | jq -r --arg d "$1" "select(.type == \"global\" and .dir == \$d) | .$2"
 }
+
+# An HTTP server in the namespace: xk_http_server PORT BIND SIZE serves a
+# file of SIZE bytes at /file; its pid in SRV_PID (the test's teardown kills it).
+xk_http_server() {
+	mkdir -p "$BATS_TEST_TMPDIR/www"
+	head -c "$3" /dev/urandom >"$BATS_TEST_TMPDIR/www/file"
+	ip netns exec "$NS" python3 -m http.server "$1" --bind "$2" \
+		--directory "$BATS_TEST_TMPDIR/www" >/dev/null 2>&1 3>&- &
+	SRV_PID=$!
+	for _ in $(seq 50); do
+		ip netns exec "$NS" ss -ltn | grep -q ":$1 " && return 0
+		sleep 0.1
+	done
+	return 1
+}

@@ -16,23 +16,9 @@ teardown() {
 	xk_teardown
 }
 
-# An HTTP server in the namespace, serving a 20,000-byte file on port 8080.
-http_server() {
-	mkdir -p "$BATS_TEST_TMPDIR/www"
-	head -c 20000 /dev/urandom >"$BATS_TEST_TMPDIR/www/file"
-	ip netns exec "$NS" python3 -m http.server 8080 --bind "$1" \
-		--directory "$BATS_TEST_TMPDIR/www" >/dev/null 2>&1 3>&- &
-	SRV_PID=$!
-	for _ in $(seq 50); do
-		ip netns exec "$NS" ss -ltn | grep -q ':8080 ' && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 @test "real HTTP over IPv4 and IPv6, and UDP: every flow equals tcpdump's count, both directions" {
 	xk_addrs 6
-	http_server ::
+	xk_http_server 8080 :: 20000
 	xdp-attach "$A" stats
 	xk_tcpdump_start
 	curl -s -o /dev/null --interface "$A" http://198.18.77.2:8080/file
