@@ -21,10 +21,9 @@ HELPER_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf)
 
 BPF_OBJS := $(BUILD)/xdpkit.bpf.o $(BUILD)/pass.bpf.o
 HELPERS := $(BUILD)/xk-dump
-SCHEMA := $(BUILD)/xdpkit.schema
 VERSION_FILE := $(BUILD)/version
 BIN := $(wildcard bin/xdp-*)
-SHELL_FILES := $(BIN) lib/xdpkit.sh $(wildcard tests/*.sh examples/*.sh) .ci/run
+SHELL_FILES := $(BIN) $(wildcard lib/*.sh) $(wildcard tests/*.sh examples/*.sh) .ci/run
 
 # Debian/Ubuntu packages: to build, to run, to test.
 DEPS_BUILD := make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config
@@ -39,10 +38,34 @@ Q := @
 msg := @printf '  %-8s %s\n'
 endif
 
-all: $(BPF_OBJS) $(HELPERS) $(SCHEMA) $(VERSION_FILE) ## build the BPF objects and helpers
+all: $(BPF_OBJS) $(HELPERS) $(VERSION_FILE) ## build the BPF objects and helpers
 
 $(BUILD):
 	$(Q)mkdir -p $@
+
+# BPF objects of the tests (tests/fixtures) and of the benchmark
+# (tests/bench): the same recipe and flags (-Werror) as the datapath's, not
+# the build-time table sizes (a fixture sets its own). BENCH_CFLAGS: extra
+# flags for the benchmark's, e.g. -DXK_WAYS=4.
+TEST_BPF := $(patsubst tests/fixtures/%.bpf.c,$(BUILD)/test/%.bpf.o,$(wildcard tests/fixtures/*.bpf.c))
+BENCH_BPF := $(patsubst tests/bench/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(wildcard tests/bench/*.bpf.c))
+BPF_SRC := bpf/xdpkit.bpf.c bpf/xdpkit.h bpf/parse.h
+
+$(BUILD)/test/%.bpf.o: tests/fixtures/%.bpf.c $(BPF_SRC) | $(BUILD) build-tools
+	$(msg) CLANG $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/%.bpf.o: tests/bench/%.bpf.c tests/bench/reference.bpf.c $(BPF_SRC) $(BUILD)/bench-flags | $(BUILD) build-tools
+	$(msg) CLANG $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(BENCH_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench-flags: FORCE | $(BUILD)
+	@echo '$(BENCH_CFLAGS)' | cmp -s - $@ || echo '$(BENCH_CFLAGS)' >$@
+
+test-objs: $(TEST_BPF) ## the BPF objects the tests load
+bench-objs: $(BENCH_BPF) ## the BPF objects the benchmark loads
 
 # Rebuild the objects when the table sizes change.
 $(BUILD)/bpf-flags: FORCE | $(BUILD)
@@ -59,11 +82,6 @@ $(VERSION_FILE): FORCE | $(BUILD)
 $(BUILD)/xk-dump: helpers/xk-dump.c helpers/btfjson.c helpers/btfjson.h $(VERSION_FILE) | $(BUILD) build-tools
 	$(msg) CC $@
 	$(Q)$(CC) $(HELPER_CFLAGS) -o $@ helpers/xk-dump.c helpers/btfjson.c $(HELPER_LIBS)
-
-$(SCHEMA): bpf/xdpkit.h | $(BUILD)
-	$(msg) GEN $@
-	$(Q)sed -n 's/^#define XK_SCHEMA \([0-9][0-9]*\)$$/\1/p' $< >$@
-	$(Q)test -s $@ || { echo "make: XK_SCHEMA not found in $<" >&2; exit 1; }
 
 # Fail early, with the fix, when a build tool is missing.
 build-tools:
@@ -96,7 +114,7 @@ lint: $(BPF_OBJS) ## shellcheck, dash parse, clang warnings as errors (BPF built
 	$(msg) JQ "lib/*.jq"
 	$(Q)for f in lib/*.jq; do jq -n -L lib "include \"$$(basename $$f .jq)\"; 1" >/dev/null || exit 1; done
 
-test: all ## run the bats tests (root)
+test: all test-objs ## run the bats tests (root)
 	$(Q)sh tests/run $(TESTS)
 
 # check and demo set a fresh Debian/Ubuntu machine up themselves.
@@ -110,10 +128,10 @@ need-root:
 
 check: need-root deps-auto ## install deps, lint, build, all tests (root); last line: N passed, N failed
 	$(Q)$(MAKE) --no-print-directory lint
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all test-objs
 	$(Q)sh tests/run $(TESTS)
 
-bench: need-root all ## per-packet cost table (BPF_PROG_TEST_RUN; root)
+bench: need-root all bench-objs ## per-packet cost table (BPF_PROG_TEST_RUN; root)
 	$(Q)sh tests/bench.sh
 
 demo: need-root deps-auto ## install deps, build, attach to a throwaway veth pair, show, clean up (root)
@@ -126,9 +144,9 @@ demo: need-root deps-auto ## install deps, build, attach to a throwaway veth pai
 # tree can be moved (DESTDIR) and still works.
 install: all ## install under $(DESTDIR)$(PREFIX)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/xdpkit $(DESTDIR)$(PREFIX)/share/xdpkit
-	install -m 0644 $(BUILD)/xdpkit.bpf.o $(SCHEMA) $(VERSION_FILE) $(DESTDIR)$(PREFIX)/lib/xdpkit/
+	install -m 0644 $(BUILD)/xdpkit.bpf.o $(VERSION_FILE) $(DESTDIR)$(PREFIX)/lib/xdpkit/
 	install -m 0755 $(HELPERS) $(BIN) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 lib/xdpkit.sh lib/*.jq $(DESTDIR)$(PREFIX)/share/xdpkit/
+	install -m 0644 lib/*.sh lib/*.jq $(DESTDIR)$(PREFIX)/share/xdpkit/
 
 uninstall: ## remove what install put there (and the directories it made, when empty)
 	for f in $(BIN) $(HELPERS); do rm -f $(DESTDIR)$(PREFIX)/bin/$${f##*/}; done
@@ -141,4 +159,4 @@ clean: ## remove build/
 help: ## this list
 	@sed -n 's/^\([a-z-]*\):.*## \(.*\)/  \1\t\2/p' $(MAKEFILE_LIST) | expand -t 14
 
-.PHONY: FORCE all deps deps-auto need-root lint test check bench demo install uninstall clean help build-tools
+.PHONY: FORCE test-objs bench-objs all deps deps-auto need-root lint test check bench demo install uninstall clean help build-tools

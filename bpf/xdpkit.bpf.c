@@ -66,6 +66,11 @@ _Static_assert((XK_FLOW_SLOTS & (XK_FLOW_SLOTS - 1)) == 0 && XK_FLOW_SLOTS >= XK
 _Static_assert((XK_PORT_SLOTS & (XK_PORT_SLOTS - 1)) == 0 && XK_PORT_SLOTS >= XK_WAYS,
 	       "XK_PORT_SLOTS: a power of two, at least XK_WAYS");
 
+/* A seam for tests/fixtures/rebuilt.bpf.c: other code, same maps. */
+#ifndef XK_TEST_HOOK
+#define XK_TEST_HOOK() ((void)0)
+#endif
+
 static __always_inline void xk_size(struct xk_sizes *s, __u64 len)
 {
 	if (len <= 64)
@@ -317,6 +322,7 @@ static __always_inline void xk_process(struct xk_pkt *p, struct __sk_buff *skb)
 		return;
 	g->packets++;
 	g->bytes += p->len;
+	XK_TEST_HOOK();
 	if (!(cfg->features & XK_F_STATS))
 		return;
 

@@ -27,15 +27,18 @@
  *   any other integer is a counter and is summed across CPUs;
  *   members whose name starts with "_" are padding and are not printed.
  *
- * Changing a layout here means bumping XK_SCHEMA: xdp-attach refuses to
- * reuse pinned maps whose schema differs from the object's.
+ * Layouts are compared map by map (xk-dump --layout): xdp-attach reuses a
+ * pinned map, counters and all, when its key and value layout (member names,
+ * offsets, widths) and its size are the object's. A settings map (an array
+ * of one entry, not per CPU) is carried over by member name when its layout
+ * changed; a table of counters whose layout changed is refused unless
+ * xdp-attach is given --recreate. So: add members and maps freely; renaming
+ * or moving a counter starts that map anew.
  */
 #ifndef XDPKIT_H
 #define XDPKIT_H
 
 #include <linux/types.h>
-
-#define XK_SCHEMA 2
 
 typedef __u16 xk_be16_t;
 typedef __u8 xk_addr_t[16];
@@ -79,13 +82,15 @@ enum xk_config_flags {
  * the rest is bookkeeping that xdp-attach writes and xdp-status reads. */
 struct xk_config {
 	enum xk_feature features;
-	xk_gauge_t schema;            /* XK_SCHEMA of the object that made the pins */
 	xk_gauge_t ifindex;           /* interface the pins belong to */
 	enum xk_xdp_mode xdp_mode;
 	enum xk_config_flags flags;
 	enum xk_dir _pad;             /* unused; keeps enum xk_dir in the BTF */
 	xk_gauge64_t attached_at;     /* Unix seconds of the first attach */
 	xk_gauge64_t changed_at;      /* Unix seconds of the last change */
+#ifdef XK_CONFIG_LATER
+	XK_CONFIG_LATER               /* tests/fixtures/upgrade.bpf.c: a later field */
+#endif
 };
 
 /* Frame sizes (bytes at the hook), Prometheus style: le_N counts frames of

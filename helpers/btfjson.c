@@ -595,3 +595,58 @@ int bj_uint(const struct bj *bj, __u32 type_id, const void *data,
 	*v = get_uint(data, t->size);
 	return 0;
 }
+
+/*
+ * The layout of a type, as a string that is equal for two types exactly when
+ * their bytes mean the same: integers by sign and width, enums by width,
+ * arrays by count and element, structs and unions by member name, bit
+ * offset (and bitfield width) and type, and their size. Typedef names and
+ * struct names do not count (renaming one keeps the data); member names do.
+ */
+int bj_layout(const struct btf *btf, __u32 id, FILE *out)
+{
+	const struct btf_type *t = resolve(btf, id, NULL, NULL);
+	const struct btf_member *m;
+	const struct btf_array *a;
+	int i, n;
+
+	if (!t)
+		return -1;
+	switch (btf_kind(t)) {
+	case BTF_KIND_INT:
+		fprintf(out, "%c%u", (btf_int_encoding(t) & BTF_INT_SIGNED) ? 's' : 'u',
+			btf_int_bits(t));
+		return 0;
+	case BTF_KIND_ENUM:
+	case BTF_KIND_ENUM64:
+		fprintf(out, "e%u", t->size * 8);
+		return 0;
+	case BTF_KIND_PTR:
+		fputs("ptr", out);
+		return 0;
+	case BTF_KIND_ARRAY:
+		a = btf_array(t);
+		fprintf(out, "[%u]", a->nelems);
+		return bj_layout(btf, a->type, out);
+	case BTF_KIND_STRUCT:
+	case BTF_KIND_UNION:
+		fputs(btf_is_union(t) ? "union{" : "{", out);
+		m = btf_members(t);
+		n = btf_vlen(t);
+		for (i = 0; i < n; i++, m++) {
+			__u32 bits = btf_member_bitfield_size(t, i);
+
+			fprintf(out, "%s%s@%u", i ? "," : "", btf__name_by_offset(btf, m->name_off),
+				btf_member_bit_offset(t, i));
+			if (bits)
+				fprintf(out, "/%u", bits);
+			fputc(':', out);
+			if (bj_layout(btf, m->type, out))
+				return -1;
+		}
+		fprintf(out, "}%u", t->size);
+		return 0;
+	default:
+		return -1;
+	}
+}

@@ -74,4 +74,9 @@ void bj_fold_except(const struct bj *bj, __u32 struct_id, void *acc,
  * that is not printable ASCII. */
 void bj_string(FILE *out, const char *s, size_t len);
 
+/* Print the layout of a type: a string equal for two types exactly when their
+ * bytes mean the same (member names, offsets, widths; not type names).
+ * -1: a kind a map key or value cannot hold. */
+int bj_layout(const struct btf *btf, __u32 id, FILE *out);
+
 #endif

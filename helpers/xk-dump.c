@@ -6,6 +6,7 @@
  * usage: xk-dump [--type TYPE] [--iface NAME] [--nonzero] [--by-key MEMBER]
  *                [--top N --sort MEMBER [--top-per MEMBER]]
  *                [--save FILE] [--since FILE] PIN
+ *        xk-dump --layout PIN|OBJECT...
  *        xk-dump --version | --help
  *
  * Each line is {"type":TYPE,"ts":NOW,"iface":NAME, key fields, value fields}.
@@ -34,6 +35,14 @@
  * BTF, or whose BTF sizes disagree with the map, is refused. Entries are read
  * with BPF_MAP_LOOKUP_BATCH where the kernel has it, one key at a time
  * otherwise (or when XK_DUMP_NO_BATCH is set).
+ *
+ * --layout prints one line per map, of pinned maps or of every map a BPF
+ * object file defines: {"type":"layout","map":NAME,"map_type":...,
+ * "key_size","value_size","max_entries","flags","key":LAYOUT,
+ * "value":LAYOUT,"value_type":NAME}. A LAYOUT string is equal for two types
+ * exactly when their bytes mean the same (member names, offsets and widths;
+ * not type names): xdp-attach reuses a pinned map only when everything but
+ * map and value_type is the same. null: the map has no BTF.
  *
  * Exit status: 0 printed; 1 the map or a FILE could not be read or written;
  * 2 usage.
@@ -159,6 +168,7 @@ static const char usage_text[] =
 	"usage: " PROG " [--type TYPE] [--iface NAME] [--nonzero] [--by-key MEMBER]\n"
 	"               [--top N --sort MEMBER [--top-per MEMBER]]\n"
 	"               [--save FILE] [--since FILE] PIN\n"
+	"       " PROG " --layout PIN|OBJECT...\n"
 	"       " PROG " --version | --help\n";
 
 static int usage(const char *why)
@@ -673,6 +683,134 @@ static int save_close(struct dump *d)
 	return 0;
 }
 
+/* The name a value type is written by (lib/btf.jq): the first named type
+ * on the way from id, a typedef or a struct. */
+static const char *type_name(const struct btf *btf, __u32 id)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+
+	while (t) {
+		const char *n = btf__name_by_offset(btf, t->name_off);
+
+		if (n && *n)
+			return n;
+		if (!btf_is_mod(t))
+			break;
+		t = btf__type_by_id(btf, t->type);
+	}
+	return "";
+}
+
+static int layout_line(const char *name, __u32 type, __u32 ksize, __u32 vsize,
+		       __u32 entries, __u32 flags, const struct btf *btf,
+		       __u32 kid, __u32 vid)
+{
+	const char *tn = libbpf_bpf_map_type_str(type);
+
+	printf("{\"type\":\"layout\",\"map\":");
+	bj_string(stdout, name, strlen(name));
+	printf(",\"map_type\":\"%s\",\"key_size\":%u,\"value_size\":%u,"
+	       "\"max_entries\":%u,\"flags\":%u,\"key\":", tn ? tn : "unknown",
+	       ksize, vsize, entries, flags);
+	if (btf && kid) {
+		putchar('"');
+		if (bj_layout(btf, kid, stdout))
+			return fail(name, "the key has a type no map holds");
+		putchar('"');
+	} else {
+		printf("null");
+	}
+	printf(",\"value\":");
+	if (btf && vid) {
+		putchar('"');
+		if (bj_layout(btf, vid, stdout))
+			return fail(name, "the value has a type no map holds");
+		printf("\",\"value_type\":");
+		bj_string(stdout, type_name(btf, vid), strlen(type_name(btf, vid)));
+	} else {
+		printf("null,\"value_type\":null");
+	}
+	printf("}\n");
+	return 0;
+}
+
+/* --layout of a BPF object file: every map it defines (not .data, .bss...). */
+static int layout_object(const char *path)
+{
+	struct bpf_object *obj = bpf_object__open_file(path, NULL);
+	struct bpf_map *m;
+	int ret = 0;
+
+	if (!obj)
+		return fail(path, strerror(errno));
+	bpf_object__for_each_map(m, obj) {
+		if (bpf_map__is_internal(m))
+			continue;
+		ret = layout_line(bpf_map__name(m), bpf_map__type(m), bpf_map__key_size(m),
+				  bpf_map__value_size(m), bpf_map__max_entries(m),
+				  bpf_map__map_flags(m), bpf_object__btf(obj),
+				  bpf_map__btf_key_type_id(m), bpf_map__btf_value_type_id(m));
+		if (ret)
+			break;
+	}
+	bpf_object__close(obj);
+	return ret;
+}
+
+/* --layout of a pinned map, from the BTF the kernel holds for it. */
+static int layout_pin(const char *pin)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	struct btf *btf = NULL;
+	char kind[128];
+	const char *k;
+	int fd, ret;
+
+	memset(&info, 0, sizeof(info));
+	fd = bpf_obj_get(pin);
+	if (fd < 0)
+		return fail(pin, strerror(errno));
+	k = fd_kind(fd, kind, sizeof(kind));
+	if (*k && strcmp(k, "bpf-map") != 0) {
+		close(fd);
+		return fail(pin, "not a map");
+	}
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		ret = fail(pin, strerror(errno));
+		close(fd);
+		return ret;
+	}
+	close(fd);
+	if (info.btf_id && !(btf = load_btf(info.btf_id)))
+		return fail(pin, "cannot load the map's BTF");
+	ret = layout_line(pin[0] && strrchr(pin, '/') ? strrchr(pin, '/') + 1 : pin,
+			  info.type, info.key_size, info.value_size, info.max_entries,
+			  info.map_flags, btf, info.btf_key_type_id, info.btf_value_type_id);
+	btf__free(btf);
+	return ret;
+}
+
+static int layouts(int n, char **paths)
+{
+	int i, ret = 0;
+	size_t len;
+
+	if (n == 0)
+		return usage("--layout: missing PIN or OBJECT");
+	libbpf_set_print(NULL);
+	for (i = 0; i < n && !ret; i++) {
+		len = strlen(paths[i]);
+		if (len > 2 && strcmp(paths[i] + len - 2, ".o") == 0)
+			ret = layout_object(paths[i]);
+		else
+			ret = layout_pin(paths[i]);
+	}
+	if (fflush(stdout) || ferror(stdout))
+		ret = fail("stdout", strerror(errno));
+	return ret;
+}
+
 static int parse_count(const char *s, long *v)
 {
 	char *end;
@@ -700,6 +838,8 @@ int main(int argc, char **argv)
 		} else if (strcmp(a, "--version") == 0) {
 			puts(PROG " " XK_VERSION);
 			return 0;
+		} else if (strcmp(a, "--layout") == 0) {
+			return layouts(argc - i - 1, argv + i + 1);
 		} else if (strcmp(a, "--nonzero") == 0) {
 			d.nonzero = true;
 		} else if (a[0] == '-' && a[1] == '-' && !val) {

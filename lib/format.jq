@@ -46,7 +46,8 @@ def xk_status_text:
     "  xdp \(.xdp.mode // "-") prog \(.xdp.prog_id // "-")\(if .xdp.attached then "" else " (not attached)" end)"
       + (if .tc == null then ", no tc egress (ingress only)"
          else ", tc egress prog \(.tc.prog_id // "-")\(if .tc.attached then "" else " (not attached)" end)" end)
-      + ", tag \(.object.ingress_tag // "-"), schema \(.schema // "-")",
+      + ", tag \(.object.ingress_tag // "-")"
+      + (if .netns != null then ", netns \(.netns)" else "" end),
     "  maps: \(.maps | map("\(.name) \(.entries // "?")/\(.max_entries // "?")") | join(", "))",
     (.problems[] | "  problem: \(.)")
   end;

@@ -17,7 +17,7 @@ one_line_error() { # STATUS NAME
 nothing_attached() {
 	[ -z "$(ip -j link show dev "$A" | jq -r '.[0].xdp // empty')" ]
 	[ "$(tc -j qdisc show dev "$A" | jq '[.[] | select(.kind == "clsact")] | length')" = 0 ]
-	[ ! -e "$XDPKIT_BPFFS/$A" ]
+	[ ! -e "$(xk_pins "$A")" ]
 }
 
 @test "every command has --help, generated from its header, exit 0" {

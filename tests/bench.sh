@@ -7,7 +7,7 @@
 # Per-packet figures are ns/packet, the median of 3 runs, pinned to a CPU
 # (taskset): "cpu0" alone, and "both" with the same program running on CPU 0
 # and CPU 1 at once (shared cache lines show there). BENCH_REPEAT sets the
-# repeat count (default 2000000), BENCH_CFLAGS extra clang flags (e.g.
+# repeat count (default 2000000), BENCH_CFLAGS extra clang flags for make bench-objs (e.g.
 # -DXK_WAYS=4 to compare table shapes). Needs root.
 set -eu
 top=$(cd "$(dirname -- "$0")/.." && pwd)
@@ -16,21 +16,14 @@ XK_SHARE=$top/lib
 . "$XK_SHARE/xdpkit.sh"
 XK_PROG=bench
 repeat=${BENCH_REPEAT:-2000000}
-BENCH_CFLAGS=${BENCH_CFLAGS:-} # extra clang flags for the objects built here
 xk_check_uint BENCH_REPEAT "$repeat"
 xk_require_root
 xk_require_build
 root=/sys/fs/bpf/xkbench$$
 tmp=$(mktemp -d)
-INC="-I/usr/include/$(${CC:-cc} -dumpmachine) -I$top/bpf -I$top/tests/bench"
 
 cleanup() { rm -rf "$root" "$tmp"; }
 
-# clang for BPF objects built here
-bpfcc() {
-	# shellcheck disable=SC2086 # INC and BENCH_CFLAGS are lists of flags
-	clang -target bpf -O2 -g $BENCH_CFLAGS $INC "$@"
-}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -58,19 +51,18 @@ measure() { # PIN FILE
 }
 
 features() { # CONFIG_PIN JSON-LIST
-	xk_map_write "$1" 0 xk_config "{\"features\": $2}"
+	xk_map_write "$1" 0 "{\"features\": $2}"
 }
 
 echo "xdpkit bench: BPF_PROG_TEST_RUN, repeat $repeat, median of 3; ns/packet"
 echo "kernel $(uname -r); $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 
 mkdir -p "$root"
-bpfcc -c "$top/tests/bench/reference.bpf.c" -o "$tmp/reference.o"
-bpfcc -c "$top/tests/bench/cycle.bpf.c" -o "$tmp/cycle.o"
+obj=$top/build/bench # built by make bench-objs, BENCH_CFLAGS and all
 bpftool prog load "$XK_LIBEXEC/pass.bpf.o" "$root/pass"
 bpftool prog loadall "$XK_OBJ" "$root/dp" pinmaps "$root/dpm"
-bpftool prog loadall "$tmp/reference.o" "$root/ref" pinmaps "$root/refm"
-bpftool prog loadall "$tmp/cycle.o" "$root/cy" pinmaps "$root/cym"
+bpftool prog loadall "$obj/reference.bpf.o" "$root/ref" pinmaps "$root/refm"
+bpftool prog loadall "$obj/cycle.bpf.o" "$root/cy" pinmaps "$root/cym"
 
 # The corpus; the offset of each frame's source port, for cycling.
 set -- udp4:34:"IPv4 UDP" syn4:34:"IPv4 TCP SYN" tcp6:54:"IPv6 TCP" \
@@ -135,8 +127,7 @@ echo "target: within 40 ns of the empty program: worst +$worst_over ns -> $([ "$
 
 echo
 echo "3. reading 100,000 flows (a table of 131072 slots per CPU, every flow on every CPU)"
-bpfcc -DXK_FLOW_SLOTS=131072 -c "$top/bpf/xdpkit.bpf.c" -o "$tmp/big.o"
-bpftool prog loadall "$tmp/big.o" "$root/big" pinmaps "$root/bigm"
+bpftool prog loadall "$obj/big.bpf.o" "$root/big" pinmaps "$root/bigm"
 python3 - "$root/bigm/flows" >"$tmp/fill" <<'PY'
 import sys
 pin = sys.argv[1]
@@ -168,10 +159,10 @@ echo
 echo "4. xdp-stats on a full flow table: 65,536 flows (each on every CPU: $(nproc) x 65,536 slots to fold), 1,000 ports"
 echo "   (ms, median of 5 runs, min-max; target: under 1000 ms each, not counting the interval slept)"
 st=$root/stats
-sd=$st/xkbench0
-mkdir -p "$st"
+sd=$st/net/$XK_OWN_NS/xkbench0
+mkdir -p "${sd%/*}"
 bpftool prog loadall "$XK_OBJ" "$root/sp" pinmaps "$sd"
-xk_map_write "$sd/config" 0 xk_config "{\"features\": [\"count\", \"stats\"], \"attached_at\": $(date +%s)}"
+xk_map_write "$sd/config" 0 "{\"features\": [\"count\", \"stats\"], \"attached_at\": $(date +%s)}"
 python3 - "$sd/flows" "$sd/ports" >"$tmp/fill4" <<'PY'
 import sys
 flows, ports = sys.argv[1], sys.argv[2]

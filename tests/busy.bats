@@ -70,7 +70,7 @@ flood() {
 	# a helper that takes a second longer for the second reading, as a large
 	# table would
 	mkdir -p "$BATS_TEST_TMPDIR/lib"
-	cp "$XK_TOP/build/xdpkit.bpf.o" "$XK_TOP/build/xdpkit.schema" "$BATS_TEST_TMPDIR/lib/"
+	cp "$XK_TOP/build/xdpkit.bpf.o" "$BATS_TEST_TMPDIR/lib/"
 	cat >"$BATS_TEST_TMPDIR/lib/xk-dump" <<-EOF
 		#!/bin/sh
 		case " \$* " in *" --since "*) sleep 1 ;; esac
@@ -127,7 +127,7 @@ flood() {
 @test "a port scan cannot crowd a busy service out of a full port table; evictions exact" {
 	lib=$BATS_TEST_TMPDIR/lib
 	mkdir -p "$lib"
-	cp "$XK_TOP/build/xk-dump" "$XK_TOP/build/xdpkit.schema" "$lib/"
+	cp "$XK_TOP/build/xk-dump" "$lib/"
 	make -C "$XK_TOP" --no-print-directory -s "$lib/xdpkit.bpf.o" BUILD="$lib" XK_PORT_SLOTS=16 >/dev/null
 	export XDPKIT_LIBEXEC=$lib
 	xdp-attach "$A" stats
@@ -143,7 +143,7 @@ flood() {
 	[ "$(jq .port_evictions <<<"$g")" -gt 0 ]
 	# created - evicted = the slots in use, counted on every CPU (a port seen
 	# on two CPUs has a slot on each)
-	slots=$(bpftool -j map dump pinned "$XDPKIT_BPFFS/$A/ports" |
+	slots=$(bpftool -j map dump pinned "$(xk_pins "$A")/ports" |
 		jq '[.[] | .values[] | select(.value[2] != "0x00")] | length')  # byte 2: key.proto
 	[ "$(jq '.ports_created - .port_evictions' <<<"$g")" = "$slots" ]
 	[ "$present" -le "$slots" ]

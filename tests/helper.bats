@@ -54,9 +54,7 @@ frame() { # LEN -> a file holding a frame of LEN bytes
 }
 
 fixture() {
-	clang -target bpf -O2 -g -Wall -Wextra -Werror -I"/usr/include/$(gcc -dumpmachine)" \
-		-I"$XK_TOP/bpf" -c "$XK_TOP/tests/fixtures/maps.bpf.c" -o "$BATS_TEST_TMPDIR/fx.o"
-	bpftool prog loadall "$BATS_TEST_TMPDIR/fx.o" "$XDPKIT_BPFFS/p" pinmaps "$XDPKIT_BPFFS/m"
+	bpftool prog loadall "$XK_TOP/build/test/maps.bpf.o" "$XDPKIT_BPFFS/p" pinmaps "$XDPKIT_BPFFS/m"
 }
 
 # key: src ::ffff:10.0.0.1, dst fd00:db8::2, sport 443, dport 53, tcp, family 4

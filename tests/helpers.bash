@@ -53,6 +53,11 @@ xk_teardown() {
 	rm -rf "$XDPKIT_BPFFS" "$XK_FOREIGN"
 }
 
+# The inode of our network namespace, and the pin directory of an
+# interface in it (lib/pins.sh).
+xk_nsid() { stat -L -c %i /proc/self/ns/net; }
+xk_pins() { printf '%s/net/%s/%s\n' "$XDPKIT_BPFFS" "$(xk_nsid)" "$(printf '%s' "$1" | tr . :)"; }
+
 # Frames into A (from B) and out of A.
 xk_send_in() { ip netns exec "$NS" python3 "$XK_TOP/tests/sendframes.py" "$B" "$@"; }
 xk_send_out() { python3 "$XK_TOP/tests/sendframes.py" "$A" "$@"; }

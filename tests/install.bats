@@ -36,7 +36,7 @@ cron_env() { env -i PATH=/usr/bin:/bin SHELL=/bin/sh LOGNAME=root "$@" </dev/nul
 	run cron_env XDPKIT_BPFFS="$XDPKIT_BPFFS" "$prefix/bin/xdp-status" "$A"
 	[ "$status" -eq 0 ]
 	# the helper the README points at is on PATH with the commands
-	run cron_env PATH="$prefix/bin:/usr/bin:/bin" xk-dump --iface "$A" --type global "$XDPKIT_BPFFS/$A/global"
+	run cron_env PATH="$prefix/bin:/usr/bin:/bin" xk-dump --iface "$A" --type global "$(xk_pins "$A")/global"
 	[ "$status" -eq 0 ]
 	[ "$(jq -s 'map(.packets) | add' <<<"$output")" = 9 ]
 	# the library alone named: still finds its objects

@@ -107,11 +107,11 @@ shim() {
 	xk_craft_in udp4 2
 	lib=$BATS_TEST_TMPDIR/lib
 	mkdir -p "$lib"
-	cp "$XK_TOP/build/xdpkit.bpf.o" "$XK_TOP/build/xdpkit.schema" "$lib/"
+	cp "$XK_TOP/build/xdpkit.bpf.o" "$lib/"
 	# the helper: the pins go away just before the flow table is read
 	cat >"$lib/xk-dump" <<-EOF
 		#!/bin/sh
-		case " \$* " in *"/flows "*) rm -rf "$XDPKIT_BPFFS/$A" ;; esac
+		case " \$* " in *"/flows "*) rm -rf "$(xk_pins "$A")" ;; esac
 		exec "$XK_TOP/build/xk-dump" "\$@"
 	EOF
 	chmod +x "$lib/xk-dump"
@@ -128,7 +128,7 @@ shim() {
 }
 
 @test "an empty pin directory: degraded, no '*' map, exit 1" {
-	mkdir -p "$XDPKIT_BPFFS/$A"
+	mkdir -p "$(xk_pins "$A")"
 	run xdp-status "$A"
 	[ "$status" -eq 1 ]
 	[[ "$output" != *"*"* ]]
@@ -146,7 +146,7 @@ shim() {
 @test "a damaged object (truncated, or without the feature enum): one line, exit 3" {
 	lib=$BATS_TEST_TMPDIR/lib
 	mkdir -p "$lib"
-	cp "$XK_TOP/build/xk-dump" "$XK_TOP/build/xdpkit.schema" "$lib/"
+	cp "$XK_TOP/build/xk-dump" "$lib/"
 	head -c 3000 "$XK_TOP/build/xdpkit.bpf.o" >"$lib/xdpkit.bpf.o"
 	XDPKIT_LIBEXEC=$lib run xdp-attach "$A" count
 	one_line_error 3 xdp-attach
@@ -173,16 +173,16 @@ shim() {
 	one_line_error 2 xdp-detach
 	run xdp-stats '' "$A"
 	one_line_error 2 xdp-stats
-	[ ! -e "$XDPKIT_BPFFS/$A" ]
+	[ ! -e "$(xk_pins "$A")" ]
 }
 
 @test "locks: a root-owned directory, 0600 files that stay; a directory others own is refused" {
 	xdp-attach "$A" count
 	[ "$(stat -c '%u %a' "$XDPKIT_RUNDIR")" = "0 755" ]
-	[ "$(stat -c '%u %a' "$XDPKIT_RUNDIR/$A.lock")" = "0 600" ]
+	[ "$(stat -c '%u %a' "$XDPKIT_RUNDIR/net-$(xk_nsid)-$A.lock")" = "0 600" ]
 	[ "$(stat -c '%u %a' "$XDPKIT_BPFFS")" = "0 755" ]
 	xdp-detach "$A"
-	[ -e "$XDPKIT_RUNDIR/$A.lock" ]
+	[ -e "$XDPKIT_RUNDIR/net-$(xk_nsid)-$A.lock" ]
 	chown nobody "$XDPKIT_RUNDIR"
 	run xdp-attach "$A" count
 	one_line_error 3 xdp-attach
@@ -250,7 +250,7 @@ shim() {
 	xdp-attach "$A" stats
 	xk_craft_in udp4 4
 	[ "$(xk_wait_count "$A" ingress packets 4)" = 4 ]
-	run "$XK_TOP/build/xk-dump" "$XDPKIT_BPFFS/$A/flows"
+	run "$XK_TOP/build/xk-dump" "$(xk_pins "$A")/flows"
 	[ "$status" -eq 0 ]
 	[ "${#lines[@]}" -eq 1 ]
 	# one "key"-less line, the CPUs folded: no duplicate member, family not summed
@@ -259,9 +259,9 @@ shim() {
 	run "$XK_TOP/build/xk-dump" --help
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" == "usage: xk-dump "* ]]
-	run "$XK_TOP/build/xk-dump" "$XDPKIT_BPFFS/$A/xdpkit_ingress"
+	run "$XK_TOP/build/xk-dump" "$(xk_pins "$A")/xdpkit_ingress"
 	[ "$status" -eq 1 ]
-	[ "$output" = "xk-dump: error: $XDPKIT_BPFFS/$A/xdpkit_ingress: a program, not a map" ]
+	[ "$output" = "xk-dump: error: $(xk_pins "$A")/xdpkit_ingress: a program, not a map" ]
 }
 
 @test "xdp-check names the driver as ethtool -i reports it" {

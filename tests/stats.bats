@@ -130,11 +130,10 @@ for i in range(7): s.sendto(b"u" * (100 + i), ("198.18.77.2", 5353))'
 @test "a flood of more flows than the table holds: evictions exact, memory flat, totals exact" {
 	lib=$BATS_TEST_TMPDIR/lib
 	mkdir -p "$lib"
-	cp "$XK_TOP/build/xk-dump" "$XK_TOP/build/xdpkit.schema" "$lib/"
-	clang -target bpf -O2 -g -I"/usr/include/$(gcc -dumpmachine)" -I"$XK_TOP/bpf" \
-		-DXK_FLOW_SLOTS=256 -c "$XK_TOP/bpf/xdpkit.bpf.c" -o "$lib/xdpkit.bpf.o"
+	cp "$XK_TOP/build/xk-dump" "$lib/"
+	cp "$XK_TOP/build/test/small.bpf.o" "$lib/xdpkit.bpf.o"
 	XDPKIT_LIBEXEC=$lib xdp-attach "$A" stats
-	mem=$(bpftool -j map show pinned "$XDPKIT_BPFFS/$A/flows" | jq .bytes_memlock)
+	mem=$(bpftool -j map show pinned "$(xk_pins "$A")/flows" | jq .bytes_memlock)
 	xk_craft_in flood 1 3000
 	[ "$(xk_wait_count "$A" ingress packets 3000)" = 3000 ]
 	json=$(XDPKIT_LIBEXEC=$lib xdp-stats "$A" --json)
@@ -152,7 +151,7 @@ for i in range(7): s.sendto(b"u" * (100 + i), ("198.18.77.2", 5353))'
 	[ "$(jq 'select(.type == "global" and .dir == "ingress") | .udp' <<<"$json")" = 3000 ]
 	[ "$(jq -c 'select(.type == "port") | [.port, .packets]' <<<"$json")" = '[53,3000]' ]
 	[ "$(jq -c 'select(.type == "proto") | [.proto, .packets]' <<<"$json")" = '["udp",3000]' ]
-	[ "$(bpftool -j map show pinned "$XDPKIT_BPFFS/$A/flows" | jq .bytes_memlock)" = "$mem" ]
+	[ "$(bpftool -j map show pinned "$(xk_pins "$A")/flows" | jq .bytes_memlock)" = "$mem" ]
 }
 
 @test "--json: every line parses and has a type; --dir, --top, --sort, --by select" {

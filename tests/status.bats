@@ -23,7 +23,8 @@ teardown() { xk_teardown; }
 	[ "$(jq .xdp.prog_id <<<"$s")" = "$xdp_id" ]
 	[ "$(jq .tc.prog_id <<<"$s")" = "$tc_id" ]
 	[ "$(jq .ifindex <<<"$s")" = "$(cat "/sys/class/net/$A/ifindex")" ]
-	[ "$(jq .schema <<<"$s")" = "$(cat "$XK_TOP/build/xdpkit.schema")" ]
+	[ "$(jq -r .pins <<<"$s")" = "$(xk_pins "$A")" ]
+	[ "$(jq -c '[.netns, .netns_id]' <<<"$s")" = "[null,$(xk_nsid)]" ]
 	[ "$(jq -r .object.ingress_tag <<<"$s")" = "$(bpftool -j prog show id "$xdp_id" | jq -r .tag)" ]
 	[ "$(jq -c '.maps | map([.name, .map_type, .entries, .max_entries])' <<<"$s")" = \
 		'[["clock","percpu_array",1,1],["config","array",1,1],["flows","percpu_array",0,65536],["global","percpu_array",2,2],["ports","percpu_array",0,16384],["protos","percpu_array",256,256]]' ]

@@ -1,0 +1,82 @@
+# lib/maps.sh - reading, writing and comparing pinned maps, through the BTF
+# they carry (helpers/xk-dump, lib/btf.jq). Sourced by lib/xdpkit.sh.
+# shellcheck disable=SC2034 # xk_is_settings is used by the commands
+
+# Print every entry of a pinned map as JSON lines (helpers/xk-dump).
+xk_dump() { "$XK_DUMP" "$@"; }
+
+# The config entry in a pin directory, one JSON object, or nothing.
+xk_config() { # DIR
+	[ -e "$1/config" ] || return 1
+	xk_dump "$1/config"
+}
+
+# Host byte order, for encoding map values: 1 little-endian, 0 big-endian.
+xk_le() {
+	[ "$(printf '\001\000' | od -An -tu2 | tr -d ' ')" = 1 ] && echo 1 || echo 0
+}
+
+# Write one entry of a pinned array map from a JSON object whose fields are
+# named as the value struct's members (the layout comes from the map's BTF,
+# through lib/btf.jq): the same names xk-dump prints, so a line it printed
+# can be edited and written back. Usage: xk_map_write PIN KEY_INDEX JSON
+xk_map_write() {
+	local pin key json btf type hex keyhex
+	pin=$1 key=$2 json=$3
+	btf=$(bpftool -j map show pinned "$pin" | jq -r '.btf_id // empty') || btf=""
+	[ -n "$btf" ] || die "$EX_FAIL" "$pin: map has no BTF"
+	type=$(xk_dump --layout "$pin" | jq -r '.value_type') ||
+		die "$EX_FAIL" "$pin: cannot read its layout"
+	hex=$(bpftool -j btf dump id "$btf" |
+		jq -r --argjson v "$json" --arg t "$type" --argjson le "$(xk_le)" \
+			-L "$XK_SHARE" 'include "btf"; xk_encode($t; $v; $le) | join(" ")') ||
+		die "$EX_FAIL" "$pin: cannot encode $type"
+	keyhex=$(jq -rn --argjson k "$key" --argjson le "$(xk_le)" -L "$XK_SHARE" \
+		'include "btf"; xk_le_bytes($k; 4; $le) | join(" ")')
+	# shellcheck disable=SC2086 # word splitting of the hex byte lists is wanted
+	bpftool map update pinned "$pin" key hex $keyhex value hex $hex ||
+		die "$EX_FAIL" "$pin: update failed"
+}
+
+# Names of the features an object knows, one a line (from its BTF).
+xk_features_of() {
+	bpftool -j btf dump file "$1" |
+		jq -r -L "$XK_SHARE" 'include "btf"; xk_enum_names("xk_feature")[]'
+}
+
+# The features of the built object, space-separated; exit 3 when the object
+# is not a usable xdpkit object (truncated, or without its feature enum).
+xk_known_features() {
+	local f
+	f=$(xk_features_of "$XK_OBJ" 2>/dev/null | tr '\n' ' ') || f=""
+	f=${f% }
+	case $f in
+	'' | *[!a-z0-9_\ ]*) die "$EX_ENV" "$XK_OBJ is not a usable xdpkit object (no feature list in its BTF): rebuild it (make)" ;;
+	esac
+	printf '%s\n' "$f"
+}
+
+# Check a feature list (words checked by xk_check_feature_word) against the
+# object's.
+xk_check_features() { # KNOWN FEATURE...
+	local known f
+	known=$1
+	shift
+	for f in "$@"; do
+		case " $known " in
+		*" $f "*) ;;
+		*) xk_usage "unknown feature '$f': one of $known" ;;
+		esac
+	done
+}
+
+# The layout of every map of a BPF object, or of pinned maps: JSON lines
+# {map, map_type, key_size, value_size, max_entries, flags, key, value,
+# value_type} from helpers/xk-dump --layout. Two maps hold the same data
+# when everything but map and value_type is the same.
+xk_layouts() { xk_dump --layout "$@"; }
+
+# Is a layout line that of a settings map (an array of one entry shared by
+# all CPUs, written by user space), which is carried over by field name
+# when its layout changes, rather than a table of counters?
+xk_is_settings='.map_type == "array" and .max_entries == 1'

@@ -1,0 +1,95 @@
+#!/usr/bin/env bats
+# xdp-attach killed (SIGKILL) at every step: whatever it leaves, the next
+# xdp-status says so, the next xdp-attach ends attached and healthy, and
+# xdp-detach ends with nothing left. XDPKIT_TEST_KILL_AT names the step
+# (lib/env.sh, xk_step).
+
+load helpers
+
+setup() { xk_setup; }
+teardown() { xk_teardown; }
+
+FRESH_STEPS="locked loaded configured xdp clsact tc commit-maps committed finished"
+UPGRADE_STEPS="locked loaded configured xdp tc commit-maps committed finished"
+
+# Nothing of xdpkit's on A: no XDP, no tc filter, no clsact, no pins.
+nothing_left() {
+	[ -z "$(ip -j link show dev "$A" | jq -r '.[0].xdp // empty')" ]
+	[ "$(tc -j qdisc show dev "$A" | jq '[.[] | select(.kind == "clsact")] | length')" = 0 ]
+	[ ! -e "$(xk_pins "$A")" ]
+}
+
+# A healthy attachment with FEATURES, the programs attached the pinned ones.
+healthy() { # FEATURES-JSON
+	run xdp-status "$A" --json
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .health <<<"$output")" = ok ]
+	[ "$(jq -c .features <<<"$output")" = "$1" ]
+	[ -z "$(ls -d "$(xk_pins "$A")"/_* 2>/dev/null)" ]
+}
+
+killed_attach() { # STEP ARG...
+	local step=$1
+	shift
+	XDPKIT_TEST_KILL_AT=$step run xdp-attach "$@"
+	echo "killed at $step: status $status"
+	[ "$status" -eq 137 ]
+}
+
+@test "a first attach killed at any step: status tells, attach finishes it, detach removes all of it" {
+	for step in $FRESH_STEPS; do
+		killed_attach "$step" "$A" count
+		run xdp-status "$A" --json
+		echo "status after $step: $output"
+		[ "$status" -le 1 ] || [ "$status" -eq 7 ]
+		[ "$(jq -r .type <<<"$output")" = status ]
+		xdp-attach "$A" count
+		healthy '["count"]'
+		xk_send_in 2 100
+		[ "$(xk_wait_count "$A" ingress packets 2)" = 2 ]
+		xdp-detach "$A"
+		nothing_left
+
+		killed_attach "$step" "$A" count
+		run xdp-detach "$A"
+		[ "$status" -eq 0 ]
+		nothing_left
+	done
+}
+
+@test "an upgrade killed at any step: the next attach ends healthy with the counters, or detach removes all" {
+	lib=$BATS_TEST_TMPDIR/lib
+	mkdir -p "$lib"
+	cp "$XK_TOP/build/xk-dump" "$lib/"
+	cp "$XK_TOP/build/test/rebuilt.bpf.o" "$lib/xdpkit.bpf.o"
+	for step in $UPGRADE_STEPS; do
+		xdp-attach "$A" count
+		xk_send_in 3 100
+		[ "$(xk_wait_count "$A" ingress packets 3)" = 3 ]
+		XDPKIT_LIBEXEC=$lib killed_attach "$step" "$A" count stats
+		xdp-attach "$A" count stats
+		healthy '["count","stats"]'
+		[ "$(xk_count "$A" ingress packets)" = 3 ]
+		xdp-detach "$A"
+		nothing_left
+
+		xdp-attach "$A" count
+		XDPKIT_LIBEXEC=$lib killed_attach "$step" "$A" count
+		run xdp-detach "$A"
+		[ "$status" -eq 0 ]
+		nothing_left
+	done
+}
+
+@test "a mode change killed at any step: the next attach ends healthy" {
+	for step in locked configured xdp-off xdp finished; do
+		xdp-attach "$A" count --mode native
+		killed_attach "$step" "$A" count --mode generic
+		xdp-attach "$A" count --mode generic
+		healthy '["count"]'
+		[ "$(ip -j link show dev "$A" | jq .[0].xdp.mode)" = 2 ]
+		xdp-detach "$A"
+		nothing_left
+	done
+}
