@@ -41,17 +41,35 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, XK_FLOW_SLOTS);
+	__uint(max_entries, XK_FLOW_SLOTS / XK_WAYS);
 	__type(key, __u32);
-	__type(value, struct xk_flow_slot);
+	__type(value, struct xk_flow_set);
 } flows SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, XK_PORT_SLOTS);
+	__uint(max_entries, XK_PORT_SLOTS / XK_WAYS);
 	__type(key, __u32);
-	__type(value, struct xk_port_slot);
+	__type(value, struct xk_port_set);
 } ports SEC(".maps");
+
+/* The kernel's struct bpf_map, as much of it as is read: the number of sets
+ * of a table, whatever size xdp-attach made it (CO-RE relocates the field
+ * for the running kernel). */
+struct bpf_map {
+	__u32 max_entries;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u32 xk_sets_mask(void *map, __u32 build_sets)
+{
+#ifdef XK_BENCH_CONST_MASK /* tests/bench/constmask.bpf.c: what reading it costs */
+	(void)map;
+	return build_sets - 1;
+#else
+	(void)build_sets;
+	return ((struct bpf_map *)map)->max_entries - 1;
+#endif
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -116,13 +134,13 @@ static __always_inline __u32 xk_mix64(__u64 h)
 	return (__u32)h;
 }
 
-/* The first slot of the set a flow key hashes to. */
+/* The set a flow key hashes to. */
 static __always_inline __u32 xk_flow_set(const __u64 *k)
 {
 	__u64 h = k[0] ^ (k[1] * 0x9e3779b97f4a7c15ULL) ^ (k[2] * 0xc2b2ae3d27d4eb4fULL) ^
 		  (k[3] * 0x165667b19e3779f9ULL) ^ (k[4] * 0x27d4eb2f165667c5ULL);
 
-	return (xk_mix64(h) & (XK_FLOW_SLOTS / XK_WAYS - 1)) * XK_WAYS;
+	return xk_mix64(h) & xk_sets_mask(&flows, XK_FLOW_SLOTS / XK_WAYS);
 }
 
 static __always_inline int xk_key_eq(const struct xk_flow_key *a, const __u64 *b)
@@ -147,16 +165,15 @@ static __always_inline void xk_flow(struct xk_pkt *p, struct xk_global *g, __u64
 	const __u64 *k = (const __u64 *)&p->key;
 	struct xk_flow_slot *s, *free = NULL, *victim = NULL;
 	__u64 oldest = ~0ULL;
-	__u32 base = xk_flow_set(k);
+	__u32 idx = xk_flow_set(k);
+	struct xk_flow_set *set = bpf_map_lookup_elem(&flows, &idx);
 	int i;
 
+	if (!set)
+		return;
 #pragma unroll
 	for (i = 0; i < XK_WAYS; i++) {
-		__u32 idx = base + i;
-
-		s = bpf_map_lookup_elem(&flows, &idx);
-		if (!s)
-			return;
+		s = &set->way[i];
 		if (xk_key_eq(&s->key, k)) {
 			s->packets++;
 			s->bytes += p->len;
@@ -217,20 +234,19 @@ static __always_inline void xk_port(struct xk_pkt *p, struct xk_global *g)
 		.dir = p->key.dir,
 	};
 	__u32 k = *(__u32 *)&pk;
-	__u32 base = (xk_mix64(k * 0x9e3779b97f4a7c15ULL) & (XK_PORT_SLOTS / XK_WAYS - 1)) * XK_WAYS;
+	__u32 idx = xk_mix64(k * 0x9e3779b97f4a7c15ULL) & xk_sets_mask(&ports, XK_PORT_SLOTS / XK_WAYS);
+	struct xk_port_set *set = bpf_map_lookup_elem(&ports, &idx);
 	/* SYN without ACK: a connection attempt */
 	__u64 syn = (p->tcp_flags & 0x12) == 0x02;
 	struct xk_port_slot *s, *free = NULL, *victim = NULL;
 	__u64 fewest = ~0ULL;
 	int i;
 
+	if (!set)
+		return;
 #pragma unroll
 	for (i = 0; i < XK_WAYS; i++) {
-		__u32 idx = base + i;
-
-		s = bpf_map_lookup_elem(&ports, &idx);
-		if (!s)
-			return;
+		s = &set->way[i];
 		if (*(__u32 *)&s->key == k) {
 			s->packets++;
 			s->bytes += p->len;

@@ -4,12 +4,15 @@
  * user space reads lives here, once.
  *
  * User space never copies these layouts. helpers/xk-dump decodes them from
- * the BTF the maps carry, and the typedef names below tell it how to print
- * a field:
+ * BTF (the maps', or that of the program using a map made without BTF),
+ * and the typedef names below tell it how to print a field (the rules are
+ * written once, in helpers/btfjson.c, its table of special types and its
+ * enum naming; the README lists them):
  *
  *   enum xk_*      printed by name: the enumerator's name less the prefix all
- *                  of its enumerators share, in lower case (XK_EGRESS is
- *                  "egress"); an enum of single bits is a set, printed as a
+ *                  of its enumerators share, in lower case (XK_DIR_EGRESS is
+ *                  "egress"; an enum of one enumerator loses "XK_" and one
+ *                  word); an enum of single bits is a set, printed as a
  *                  list of names.
  *   xk_NAME_t      an integer typedef printed through enum xk_NAME when the
  *                  BTF has it (array map keys must be plain integers)
@@ -25,7 +28,9 @@
  *   xk_last_ns_t   CLOCK_MONOTONIC ns, printed as Unix seconds; max across CPUs
  *   xk_gauge_t, xk_gauge64_t  a setting, not a counter: printed as is, never summed
  *   any other integer is a counter and is summed across CPUs;
- *   members whose name starts with "_" are padding and are not printed.
+ *   bitfields are printed (and folded) by the rule of their type;
+ *   members whose name starts with "_" are padding and are not printed;
+ *   a value struct { slot way[N]; } is a set of slots (the tables).
  *
  * Layouts are compared map by map (xk-dump --layout): xdp-attach reuses a
  * pinned map, counters and all, when its key and value layout (member names,
@@ -140,11 +145,18 @@ struct xk_proto_ctr {
 
 /*
  * Maps "flows" and "ports" are per-CPU arrays used as set-associative tables:
- * a key hashes to a set of XK_WAYS consecutive slots, and each slot holds its
- * key and its counters. A hit costs array lookups and key compares, no hash
- * map (see `make bench`). Each CPU has its own table, so a flow seen on two
- * CPUs has a slot on each: readers group slots by key (xk-dump --by-key key)
- * and fold them. A slot whose key is all zero is empty.
+ * an entry is a set of XK_WAYS slots (struct { slot way[XK_WAYS]; }: a
+ * value with the single member "way" is a set, for every reader), a key
+ * hashes to one set, and each slot holds its key and its counters. A hit
+ * costs one array lookup and key compares, no hash map (see `make bench`).
+ * Each CPU has its own table, so a flow seen on two CPUs has a slot on each:
+ * readers fold the slots of a set by key (xk-dump does, one set at a time).
+ * A slot whose key is all zero is empty.
+ *
+ * Their size is set at attach time (xdp-attach --flows N --ports N): the
+ * maps are made with `bpftool map create` and the datapath reads their
+ * number of sets from the map itself (CO-RE: struct bpf_map.max_entries),
+ * which must be a power of two.
  */
 #ifndef XK_WAYS
 #define XK_WAYS 2       /* 4 evicts less before a table is full, but costs
@@ -175,6 +187,13 @@ struct xk_flow_slot {
 	xk_last_ns_t last_seen;
 	xk_tcpflags_t tcp_flags;    /* every flag seen in the flow */
 	__u8 _pad[7];
+#ifdef XK_FLOW_SLOT_LATER
+	XK_FLOW_SLOT_LATER          /* tests/fixtures/newslot.bpf.c: a later counter */
+#endif
+};
+
+struct xk_flow_set {
+	struct xk_flow_slot way[XK_WAYS];
 };
 
 /* Ports: TCP and UDP traffic by service port: the port a SYN goes to, the
@@ -195,6 +214,10 @@ struct xk_port_slot {
 	__u64 syns;                 /* TCP SYN without ACK: connection attempts */
 };
 
+struct xk_port_set {
+	struct xk_port_slot way[XK_WAYS];
+};
+
 /* Map "clock", a per-CPU array of one entry: the coarse monotonic time, read
  * once per jiffy (bpf_ktime_get_coarse_ns() costs more than all the rest of a
  * flow update; bpf_jiffies64() is nearly free). Internal. */
@@ -204,9 +227,9 @@ struct xk_clock {
 };
 
 /*
- * Table sizes, in slots per CPU: build-time settings
- * (make XK_FLOW_SLOTS=... XK_PORT_SLOTS=... XK_WAYS=...), powers of two,
- * at least XK_WAYS.
+ * The largest default table sizes, in slots per CPU (xdp-attach gives less
+ * where many CPUs would make them big: README, "Memory"); the object's maps
+ * have this size when loaded by hand. Powers of two, at least XK_WAYS.
  * Memory per CPU: flows 80 bytes a slot (65536: 5 MiB), ports 32 bytes a slot
  * (16384: 512 KiB).
  */

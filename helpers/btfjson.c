@@ -122,30 +122,84 @@ void bj_string(FILE *out, const char *s, size_t len)
 	fputc('"', out);
 }
 
-/* Enumerator name less its "XK_GROUP_" prefix, in lower case. */
-static void print_enumerator(FILE *out, const char *name)
+/*
+ * Enumerators are printed by name: the enumerator's name less the prefix
+ * (up to an underscore) that all of the enum's enumerators share, in lower
+ * case: XK_DIR_INGRESS and XK_DIR_EGRESS are "ingress" and "egress",
+ * XK_DNS_RCODE_NXDOMAIN "nxdomain". An enum of one enumerator drops "XK_"
+ * and the word after it (XK_F_COUNT alone is "count"). This is the one
+ * place the rule is written: the shell gets the names from xk-dump --enums.
+ * ENUM64 enumerators are named the same way.
+ */
+static const char *enum_name(const struct btf *btf, const struct btf_type *t, int i)
 {
-	const char *p = name;
-	int under = 0;
+	__u32 off = btf_is_enum64(t) ? btf_enum64(t)[i].name_off : btf_enum(t)[i].name_off;
+	const char *n = btf__name_by_offset(btf, off);
 
-	while (*p && under < 2)
-		if (*p++ == '_')
-			under++;
-	if (!*p)
-		p = name;
-	fputc('"', out);
-	for (; *p; p++)
-		fputc((*p >= 'A' && *p <= 'Z') ? *p - 'A' + 'a' : *p, out);
-	fputc('"', out);
+	return n ? n : "";
 }
 
-static bool enum_is_flags(const struct btf_type *t)
+static unsigned long long enum_val(const struct btf_type *t, int i)
 {
-	const struct btf_enum *e = btf_enum(t);
+	if (btf_is_enum64(t))
+		return btf_enum64_value(&btf_enum64(t)[i]);
+	return (__u32)btf_enum(t)[i].val;
+}
+
+static size_t enum_prefix(const struct btf *btf, const struct btf_type *t)
+{
+	const char *first = enum_name(btf, t, 0);
+	size_t common = strlen(first), k;
+	int i, n = btf_vlen(t), under = 0;
+
+	if (n == 1) {
+		for (k = 0; first[k] && under < 2; k++)
+			under += first[k] == '_';
+		return under == 2 && first[k] ? k : 0;
+	}
+	for (i = 1; i < n; i++) {
+		const char *s = enum_name(btf, t, i);
+
+		for (k = 0; k < common && s[k] == first[k]; k++)
+			;
+		common = k;
+	}
+	while (common > 0 && first[common - 1] != '_')
+		common--;
+	for (i = 0; i < n; i++) /* nothing left of a name: keep them whole */
+		if (strlen(enum_name(btf, t, i)) <= common)
+			return 0;
+	return common;
+}
+
+int bj_enum_name(const struct btf *btf, const struct btf_type *t, int i,
+		 char *buf, size_t size)
+{
+	const char *p = enum_name(btf, t, i) + enum_prefix(btf, t);
+	size_t k;
+
+	if (!size)
+		return -1;
+	for (k = 0; p[k] && k + 1 < size; k++)
+		buf[k] = (p[k] >= 'A' && p[k] <= 'Z') ? p[k] - 'A' + 'a' : p[k];
+	buf[k] = '\0';
+	return p[k] ? -1 : 0;
+}
+
+static void print_enumerator(const struct bj *bj, const struct btf_type *t, int i)
+{
+	char name[128];
+
+	bj_enum_name(bj->btf, t, i, name, sizeof(name));
+	bj_string(bj->out, name, strlen(name));
+}
+
+bool bj_enum_is_flags(const struct btf_type *t)
+{
 	int i;
 
 	for (i = 0; i < btf_vlen(t); i++) {
-		__u32 v = (__u32)e[i].val;
+		unsigned long long v = enum_val(t, i);
 
 		if (v == 0 || (v & (v - 1)))
 			return false;
@@ -153,36 +207,34 @@ static bool enum_is_flags(const struct btf_type *t)
 	return btf_vlen(t) > 0;
 }
 
-static void print_enum(const struct bj *bj, const struct btf_type *t,
-		       unsigned long long v)
+static int print_enum(const struct bj *bj, const struct btf_type *t,
+		      unsigned long long v)
 {
-	const struct btf_enum *e = btf_enum(t);
 	int i, n = 0;
 
-	if (enum_is_flags(t)) {
+	if (bj_enum_is_flags(t)) {
 		fputc('[', bj->out);
 		for (i = 0; i < btf_vlen(t); i++) {
-			if (!(v & (__u32)e[i].val))
+			if (!(v & enum_val(t, i)))
 				continue;
 			if (n++)
 				fputc(',', bj->out);
-			print_enumerator(bj->out,
-					 btf__name_by_offset(bj->btf, e[i].name_off));
-			v &= ~(unsigned long long)(__u32)e[i].val;
+			print_enumerator(bj, t, i);
+			v &= ~enum_val(t, i);
 		}
 		if (v) /* bits this BTF has no name for */
 			fprintf(bj->out, "%s%llu", n ? "," : "", v);
 		fputc(']', bj->out);
-		return;
+		return 0;
 	}
 	for (i = 0; i < btf_vlen(t); i++) {
-		if ((__u32)e[i].val == (__u32)v) {
-			print_enumerator(bj->out,
-					 btf__name_by_offset(bj->btf, e[i].name_off));
-			return;
+		if (enum_val(t, i) == v) {
+			print_enumerator(bj, t, i);
+			return 0;
 		}
 	}
 	fprintf(bj->out, "%llu", v);
+	return 0;
 }
 
 /* "xk_dir_t" (or "xk_dir8_t") -> enum "xk_dir", if the BTF has it. */
@@ -195,46 +247,104 @@ static const struct btf_type *enum_for_typedef(const struct btf *btf,
 	xk_base_name(xk, base, sizeof(base));
 	snprintf(name, sizeof(name), "xk_%s", base);
 	id = btf__find_by_name_kind(btf, name, BTF_KIND_ENUM);
+	if (id <= 0)
+		id = btf__find_by_name_kind(btf, name, BTF_KIND_ENUM64);
 	return id > 0 ? btf__type_by_id(btf, id) : NULL;
 }
 
-static void print_proto(FILE *out, unsigned int p)
+static int print_proto(const struct bj *bj, const void *data, unsigned long long p)
 {
+	(void)data;
 	switch (p) {
-	case 1: fputs("\"icmp\"", out); break;
-	case 6: fputs("\"tcp\"", out); break;
-	case 17: fputs("\"udp\"", out); break;
-	case 58: fputs("\"icmpv6\"", out); break;
-	default: fprintf(out, "%u", p);
+	case 1: fputs("\"icmp\"", bj->out); break;
+	case 6: fputs("\"tcp\"", bj->out); break;
+	case 17: fputs("\"udp\"", bj->out); break;
+	case 58: fputs("\"icmpv6\"", bj->out); break;
+	default: fprintf(bj->out, "%llu", p);
 	}
+	return 0;
 }
 
-static void print_tcpflags(FILE *out, unsigned int f)
+static int print_tcpflags(const struct bj *bj, const void *data, unsigned long long f)
 {
 	static const char *const names[] = { "FIN", "SYN", "RST", "PSH",
 					     "ACK", "URG", "ECE", "CWR" };
 	int i, n = 0;
 
-	fputc('[', out);
+	(void)data;
+	fputc('[', bj->out);
 	for (i = 0; i < 8; i++)
 		if (f & (1u << i))
-			fprintf(out, "%s\"%s\"", n++ ? "," : "", names[i]);
-	fputc(']', out);
+			fprintf(bj->out, "%s\"%s\"", n++ ? "," : "", names[i]);
+	fputc(']', bj->out);
+	return 0;
 }
 
-static void print_addr(FILE *out, const __u8 *a)
+static int print_addr(const struct bj *bj, const void *data, unsigned long long v)
 {
 	static const __u8 v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	const __u8 *a = data;
 	char buf[INET6_ADDRSTRLEN];
 
-	if (memcmp(a, v4mapped, 12) == 0)
-		inet_ntop(AF_INET, a + 12, buf, sizeof(buf));
-	else
-		inet_ntop(AF_INET6, a, buf, sizeof(buf));
-	fprintf(out, "\"%s\"", buf);
+	(void)v;
+	if (!(memcmp(a, v4mapped, 12) == 0 ? inet_ntop(AF_INET, a + 12, buf, sizeof(buf))
+					    : inet_ntop(AF_INET6, a, buf, sizeof(buf))))
+		return -1;
+	fprintf(bj->out, "\"%s\"", buf);
+	return 0;
 }
 
-static void print_value(const struct bj *bj, __u32 id, const void *data);
+static int print_be16(const struct bj *bj, const void *data, unsigned long long v)
+{
+	(void)data;
+	fprintf(bj->out, "%u", ntohs((__u16)v));
+	return 0;
+}
+
+static int print_time(const struct bj *bj, const void *data, unsigned long long v)
+{
+	(void)data;
+	if (v)
+		fprintf(bj->out, "%.6f", (double)v / 1e9 + bj->mono_to_real);
+	else
+		fputs("null", bj->out);
+	return 0;
+}
+
+/* How a scalar folds across CPUs. */
+enum fold_rule { FOLD_SUM, FOLD_MAX, FOLD_MIN_NONZERO, FOLD_OR, FOLD_KEEP };
+
+/*
+ * The special types, one row each: the typedef (xk_NAME_t, and its width
+ * variants xk_NAME8_t, xk_NAME16_t...), whether it is an array, how it is
+ * printed (NULL: as a number) and how it folds across CPUs. Every other
+ * integer is a counter (printed as a number, summed), an xk_NAME_t with an
+ * enum xk_NAME is printed as that enum (largest), an enum by name.
+ */
+static const struct special {
+	const char *base;
+	bool array;
+	int (*print)(const struct bj *bj, const void *data, unsigned long long v);
+	enum fold_rule fold;
+} specials[] = {
+	{ "xk_addr", true, print_addr, FOLD_KEEP },         /* v4-mapped IPv4, IPv6 */
+	{ "xk_be16", false, print_be16, FOLD_MAX },         /* network order, printed in host */
+	{ "xk_proto", false, print_proto, FOLD_MAX },       /* "tcp", "udp", ... or a number */
+	{ "xk_tcpflags", false, print_tcpflags, FOLD_OR },  /* ["SYN","ACK"] */
+	{ "xk_first_ns", false, print_time, FOLD_MIN_NONZERO }, /* monotonic ns -> Unix s */
+	{ "xk_last_ns", false, print_time, FOLD_MAX },
+	{ "xk_gauge", false, NULL, FOLD_MAX },              /* a setting, not a counter */
+};
+
+static const struct special *special_of(const char *xk, bool array)
+{
+	size_t i;
+
+	for (i = 0; xk && i < sizeof(specials) / sizeof(specials[0]); i++)
+		if (specials[i].array == array && xk_is(xk, specials[i].base))
+			return &specials[i];
+	return NULL;
+}
 
 /* char arrays are strings. clang does not set BTF_INT_CHAR: go by name too. */
 static bool is_char(const struct btf *btf, const struct btf_type *t)
@@ -250,68 +360,106 @@ static bool is_char(const struct btf *btf, const struct btf_type *t)
 		     strcmp(n, "unsigned char") == 0);
 }
 
+/* A bitfield's value: BITS bits from bit OFF of data (little-endian). */
+static unsigned long long get_bits(const void *data, __u32 off, __u32 bits)
+{
+	const __u8 *p = (const __u8 *)data + off / 8;
+	unsigned long long v = 0;
+	__u32 i, sh = off % 8, n = (sh + bits + 7) / 8;
+
+	for (i = 0; i < n && i < 8; i++)
+		v |= (unsigned long long)p[i] << (8 * i);
+	v >>= sh;
+	return bits >= 64 ? v : v & ((1ULL << bits) - 1);
+}
+
+static void put_bits(void *data, __u32 off, __u32 bits, unsigned long long v)
+{
+	__u8 *p = (__u8 *)data + off / 8;
+	__u32 i;
+
+	for (i = 0; i < bits; i++) {
+		__u32 b = off % 8 + i;
+
+		if (v & (1ULL << i))
+			p[b / 8] |= (__u8)(1u << (b % 8));
+		else
+			p[b / 8] &= (__u8)~(1u << (b % 8));
+	}
+}
+
+static int print_value(const struct bj *bj, __u32 id, const void *data);
+
+/* A scalar v of type t (typedef xk, or NULL): by its special row, as an
+ * enum, or as a number. */
+static int print_scalar(const struct bj *bj, const struct btf_type *t, const char *xk,
+			const void *data, unsigned long long v)
+{
+	const struct special *sp = special_of(xk, false);
+	const struct btf_type *e;
+
+	if (sp && sp->print)
+		return sp->print(bj, data, v);
+	if (sp)
+		fprintf(bj->out, "%llu", v);
+	else if (btf_is_any_enum(t))
+		return print_enum(bj, t, v);
+	else if (xk && (e = enum_for_typedef(bj->btf, xk)))
+		return print_enum(bj, e, v);
+	else if (data && btf_is_int(t) && (btf_int_encoding(t) & BTF_INT_SIGNED))
+		fprintf(bj->out, "%lld", get_sint(data, t->size));
+	else
+		fprintf(bj->out, "%llu", v);
+	return 0;
+}
+
 /* Members as "name":value pairs, each led by a comma unless `first` and it
- * is the first one printed; the member named `skip` is left out. */
-static void print_members(const struct bj *bj, const struct btf_type *t,
-			  const void *data, bool first, const char *skip)
+ * is the first one printed; the member named `skip` is left out. A
+ * bitfield member prints its bits. */
+static int print_members(const struct bj *bj, const struct btf_type *t,
+			 const void *data, bool first, const char *skip)
 {
 	const struct btf_member *m = btf_members(t);
 	int i;
 
 	for (i = 0; i < btf_vlen(t); i++) {
 		const char *name = btf__name_by_offset(bj->btf, m[i].name_off);
+		__u32 bits = btf_member_bitfield_size(t, i), off = btf_member_bit_offset(t, i);
 
 		if (!name || !*name || name[0] == '_' || (skip && strcmp(name, skip) == 0))
 			continue;
 		fprintf(bj->out, "%s\"%s\":", first ? "" : ",", name);
 		first = false;
-		print_value(bj, m[i].type,
-			    (const char *)data + btf_member_bit_offset(t, i) / 8);
+		if (bits) {
+			char xk[XK_NAME_MAX];
+			const struct btf_type *mt = resolve(bj->btf, m[i].type, xk, NULL);
+
+			if (!mt || !(btf_is_int(mt) || btf_is_any_enum(mt)) || bits > 64)
+				return -1;
+			if (print_scalar(bj, mt, xk[0] ? xk : NULL, NULL, get_bits(data, off, bits)))
+				return -1;
+		} else if (print_value(bj, m[i].type, (const char *)data + off / 8)) {
+			return -1;
+		}
 	}
+	return 0;
 }
 
-static void print_value(const struct bj *bj, __u32 id, const void *data)
+/* -1: a kind no map key or value holds (a pointer, a function...). */
+static int print_value(const struct bj *bj, __u32 id, const void *data)
 {
 	char xkbuf[XK_NAME_MAX];
 	const struct btf_type *t = resolve(bj->btf, id, xkbuf, &id);
 	const char *xk = xkbuf[0] ? xkbuf : NULL;
+	const struct special *sp;
 	FILE *out = bj->out;
 
-	if (!t) {
-		fputs("null", out);
-		return;
-	}
-	if (xk && strcmp(xk, "xk_addr_t") == 0 && btf_is_array(t)) {
-		print_addr(out, data);
-		return;
-	}
-	if (btf_is_int(t) || btf_is_enum(t)) {
-		unsigned int size = t->size;
-		unsigned long long v = get_uint(data, size);
-		const struct btf_type *e;
-
-		if (xk && strcmp(xk, "xk_be16_t") == 0) {
-			fprintf(out, "%u", ntohs((__u16)v));
-		} else if (xk_is(xk, "xk_proto")) {
-			print_proto(out, (unsigned int)v);
-		} else if (xk && strcmp(xk, "xk_tcpflags_t") == 0) {
-			print_tcpflags(out, (unsigned int)v);
-		} else if (xk && (strcmp(xk, "xk_first_ns_t") == 0 ||
-				  strcmp(xk, "xk_last_ns_t") == 0)) {
-			if (v)
-				fprintf(out, "%.6f", (double)v / 1e9 + bj->mono_to_real);
-			else
-				fputs("null", out);
-		} else if (btf_is_enum(t)) {
-			print_enum(bj, t, v);
-		} else if (xk && (e = enum_for_typedef(bj->btf, xk))) {
-			print_enum(bj, e, v);
-		} else if (btf_int_encoding(t) & BTF_INT_SIGNED) {
-			fprintf(out, "%lld", get_sint(data, size));
-		} else {
-			fprintf(out, "%llu", v);
-		}
-		return;
+	if (!t)
+		return -1;
+	if (btf_is_int(t) || btf_is_any_enum(t)) {
+		if (t->size > 8)
+			return -1;
+		return print_scalar(bj, t, xk, data, get_uint(data, t->size));
 	}
 	if (btf_is_array(t)) {
 		const struct btf_array *a = btf_array(t);
@@ -319,66 +467,87 @@ static void print_value(const struct bj *bj, __u32 id, const void *data)
 		__s64 esz = btf__resolve_size(bj->btf, a->type);
 		__u32 i;
 
+		if ((sp = special_of(xk, true)))
+			return sp->print(bj, data, 0);
 		if (is_char(bj->btf, et)) {
 			bj_string(out, data, a->nelems);
-			return;
+			return 0;
 		}
 		fputc('[', out);
 		for (i = 0; esz > 0 && i < a->nelems; i++) {
 			if (i)
 				fputc(',', out);
-			print_value(bj, a->type, (const char *)data + i * esz);
+			if (print_value(bj, a->type, (const char *)data + i * esz))
+				return -1;
 		}
 		fputc(']', out);
-		return;
+		return 0;
 	}
 	if (btf_is_struct(t) || btf_is_union(t)) {
 		fputc('{', out);
-		print_members(bj, t, data, true, NULL);
+		if (print_members(bj, t, data, true, NULL))
+			return -1;
 		fputc('}', out);
-		return;
+		return 0;
 	}
-	fputs("null", out);
+	return -1;
 }
 
-void bj_fields(const struct bj *bj, __u32 type_id, const void *data,
-	       const char *fallback)
+int bj_fields(const struct bj *bj, __u32 type_id, const void *data,
+	      const char *fallback)
 {
 	char xkbuf[XK_NAME_MAX];
 	const struct btf_type *t = resolve(bj->btf, type_id, xkbuf, NULL);
 	const char *xk = xkbuf[0] ? xkbuf : NULL;
 	char name[64];
 
-	if (t && (btf_is_struct(t) || btf_is_union(t))) {
-		print_members(bj, t, data, false, NULL);
-		return;
-	}
+	if (t && (btf_is_struct(t) || btf_is_union(t)))
+		return print_members(bj, t, data, false, NULL);
 	/* a scalar: xk_dir_t is the field "dir" */
 	if (xk)
 		xk_base_name(xk, name, sizeof(name));
 	else
 		snprintf(name, sizeof(name), "%s", fallback);
 	fprintf(bj->out, ",\"%s\":", name);
-	print_value(bj, type_id, data);
+	return print_value(bj, type_id, data);
 }
-
-/* How a scalar folds across CPUs, by its typedef (bpf/xdpkit.h). */
-enum fold_rule { FOLD_SUM, FOLD_MAX, FOLD_MIN_NONZERO, FOLD_OR };
 
 static enum fold_rule scalar_rule(const struct bj *bj, const struct btf_type *t,
 				  const char *xk)
 {
-	if (xk && strcmp(xk, "xk_first_ns_t") == 0)
-		return FOLD_MIN_NONZERO;
-	if (xk && strcmp(xk, "xk_tcpflags_t") == 0)
-		return FOLD_OR;
-	if (btf_is_enum(t) || (xk && (strcmp(xk, "xk_last_ns_t") == 0 ||
-				      strncmp(xk, "xk_gauge", 8) == 0 ||
-				      strcmp(xk, "xk_be16_t") == 0 ||
-				      xk_is(xk, "xk_proto") ||
-				      enum_for_typedef(bj->btf, xk))))
+	const struct special *sp = special_of(xk, false);
+
+	if (sp)
+		return sp->fold;
+	if (btf_is_any_enum(t) || (xk && enum_for_typedef(bj->btf, xk)))
 		return FOLD_MAX;
 	return FOLD_SUM;
+}
+
+static unsigned long long fold1(enum fold_rule r, unsigned long long a,
+				unsigned long long b)
+{
+	switch (r) {
+	case FOLD_MIN_NONZERO: return (b && (!a || b < a)) ? b : a;
+	case FOLD_OR: return a | b;
+	case FOLD_MAX: return b > a ? b : a;
+	case FOLD_SUM: return a + b;
+	case FOLD_KEEP: return a;
+	}
+	return a;
+}
+
+/* A bitfield folds by the rule of its type, within its width. */
+static void fold_bits(const struct bj *bj, __u32 type_id, void *acc, const void *val,
+		      __u32 off, __u32 bits)
+{
+	char xk[XK_NAME_MAX];
+	const struct btf_type *t = resolve(bj->btf, type_id, xk, NULL);
+
+	if (!t || bits > 64)
+		return;
+	put_bits(acc, off, bits, fold1(scalar_rule(bj, t, xk[0] ? xk : NULL),
+				       get_bits(acc, off, bits), get_bits(val, off, bits)));
 }
 
 void bj_fold(const struct bj *bj, __u32 type_id, void *acc, const void *cpu_val,
@@ -400,50 +569,34 @@ void bj_fold(const struct bj *bj, __u32 type_id, void *acc, const void *cpu_val,
 		int i;
 
 		for (i = 0; i < btf_vlen(t); i++) {
-			__u32 off = btf_member_bit_offset(t, i) / 8;
+			__u32 off = btf_member_bit_offset(t, i), bits = btf_member_bitfield_size(t, i);
 
-			bj_fold(bj, m[i].type, (char *)acc + off,
-				(const char *)cpu_val + off, cpu);
+			if (bits) {
+				fold_bits(bj, m[i].type, acc, cpu_val, off, bits);
+				continue;
+			}
+			bj_fold(bj, m[i].type, (char *)acc + off / 8,
+				(const char *)cpu_val + off / 8, cpu);
 		}
 		return;
 	}
 	if (btf_is_array(t)) {
 		const struct btf_array *a = btf_array(t);
 		__s64 esz = btf__resolve_size(bj->btf, a->type);
+		const struct btf_type *et = resolve(bj->btf, a->type, NULL, NULL);
+		const struct special *sp = special_of(xk, true);
 		__u32 i;
 
-		const struct btf_type *et = resolve(bj->btf, a->type, NULL, NULL);
-
-		if (xk && strcmp(xk, "xk_addr_t") == 0)
-			return; /* an address, not counters */
-		if (is_char(bj->btf, et))
-			return; /* a string: CPU 0's copy */
+		if ((sp && sp->fold == FOLD_KEEP) || is_char(bj->btf, et))
+			return; /* an address, a string: CPU 0's copy */
 		for (i = 0; esz > 0 && i < a->nelems; i++)
 			bj_fold(bj, a->type, (char *)acc + i * esz,
 				(const char *)cpu_val + i * esz, cpu);
 		return;
 	}
-	if (btf_is_int(t) || btf_is_enum(t)) {
-		unsigned int sz = t->size;
-		unsigned long long a = get_uint(acc, sz), b = get_uint(cpu_val, sz);
-
-		switch (scalar_rule(bj, t, xk)) {
-		case FOLD_MIN_NONZERO:
-			if (b && (!a || b < a))
-				put_uint(acc, sz, b);
-			break;
-		case FOLD_OR:
-			put_uint(acc, sz, a | b);
-			break;
-		case FOLD_MAX:
-			if (b > a)
-				put_uint(acc, sz, b);
-			break;
-		case FOLD_SUM:
-			put_uint(acc, sz, a + b);
-			break;
-		}
-	}
+	if ((btf_is_int(t) || btf_is_any_enum(t)) && t->size <= 8)
+		put_uint(acc, t->size, fold1(scalar_rule(bj, t, xk), get_uint(acc, t->size),
+					     get_uint(cpu_val, t->size)));
 }
 
 /* Does type id hold a counter (a scalar that folds by summing)? */
@@ -456,8 +609,8 @@ static bool has_counter(const struct bj *bj, __u32 id)
 
 	if (!t)
 		return false;
-	if (btf_is_int(t) || btf_is_enum(t))
-		return !is_char(bj->btf, t) &&
+	if (btf_is_int(t) || btf_is_any_enum(t))
+		return !is_char(bj->btf, t) && t->size <= 8 &&
 		       scalar_rule(bj, t, xkbuf[0] ? xkbuf : NULL) == FOLD_SUM;
 	if (!btf_is_struct(t))
 		return false; /* arrays and unions: no deltas */
@@ -465,7 +618,9 @@ static bool has_counter(const struct bj *bj, __u32 id)
 	for (i = 0; i < btf_vlen(t); i++) {
 		const char *n = btf__name_by_offset(bj->btf, m[i].name_off);
 
-		if (n && *n && n[0] != '_' && has_counter(bj, m[i].type))
+		/* bitfields: no deltas */
+		if (n && *n && n[0] != '_' && !btf_member_bitfield_size(t, i) &&
+		    has_counter(bj, m[i].type))
 			return true;
 	}
 	return false;
@@ -478,7 +633,7 @@ static void print_delta(const struct bj *bj, __u32 id, const void *cur,
 	const struct btf_member *m;
 	int i, n = 0;
 
-	if (btf_is_int(t) || btf_is_enum(t)) {
+	if (btf_is_int(t) || btf_is_any_enum(t)) {
 		unsigned long long c = get_uint(cur, t->size);
 		unsigned long long p = prev ? get_uint(prev, t->size) : 0;
 
@@ -493,7 +648,7 @@ static void print_delta(const struct bj *bj, __u32 id, const void *cur,
 		__u32 off = btf_member_bit_offset(t, i) / 8;
 
 		if (!name || !*name || name[0] == '_' || (skip && strcmp(name, skip) == 0) ||
-		    !has_counter(bj, m[i].type))
+		    btf_member_bitfield_size(t, i) || !has_counter(bj, m[i].type))
 			continue;
 		fprintf(bj->out, "%s\"%s\":", n++ ? "," : "", name);
 		print_delta(bj, m[i].type, (const char *)cur + off,
@@ -533,13 +688,14 @@ int bj_member(const struct bj *bj, __u32 struct_id, const char *name,
 	return -1;
 }
 
-void bj_fields_except(const struct bj *bj, __u32 struct_id, const void *data,
-		      const char *skip)
+int bj_fields_except(const struct bj *bj, __u32 struct_id, const void *data,
+		     const char *skip)
 {
 	const struct btf_type *t = resolve(bj->btf, struct_id, NULL, NULL);
 
-	if (t && btf_is_struct(t))
-		print_members(bj, t, data, false, skip);
+	if (!t || !btf_is_struct(t))
+		return -1;
+	return print_members(bj, t, data, false, skip);
 }
 
 void bj_fold_except(const struct bj *bj, __u32 struct_id, void *acc,
@@ -558,7 +714,11 @@ void bj_fold_except(const struct bj *bj, __u32 struct_id, void *acc,
 
 		if (n && strcmp(n, skip) == 0)
 			continue;
-		bj_fold(bj, m[i].type, (char *)acc + off, (const char *)val + off, 1);
+		if (btf_member_bitfield_size(t, i))
+			fold_bits(bj, m[i].type, acc, val, btf_member_bit_offset(t, i),
+				  btf_member_bitfield_size(t, i));
+		else
+			bj_fold(bj, m[i].type, (char *)acc + off, (const char *)val + off, 1);
 	}
 }
 
@@ -590,7 +750,7 @@ int bj_uint(const struct bj *bj, __u32 type_id, const void *data,
 {
 	const struct btf_type *t = resolve(bj->btf, type_id, NULL, NULL);
 
-	if (!t || !(btf_is_int(t) || btf_is_enum(t)) || t->size > 8)
+	if (!t || !(btf_is_int(t) || btf_is_any_enum(t)) || t->size > 8)
 		return -1;
 	*v = get_uint(data, t->size);
 	return 0;

@@ -25,10 +25,11 @@ int bj_init(struct bj *bj, const struct btf *btf, FILE *out);
  * Print the fields of one key or value as `,"name":value` pairs (leading
  * comma each), so callers can prepend fields of their own. A struct prints its
  * members; a scalar prints one field named after its xk_NAME_t typedef, or
- * `fallback` when it has none.
+ * `fallback` when it has none. Bitfields print their bits. -1: a type no map
+ * key or value holds (nothing is left half printed but this field).
  */
-void bj_fields(const struct bj *bj, __u32 type_id, const void *data,
-	       const char *fallback);
+int bj_fields(const struct bj *bj, __u32 type_id, const void *data,
+	      const char *fallback);
 
 /*
  * Fold CPU `cpu`'s copy of a value of type `type_id` into `acc`, member by
@@ -62,8 +63,8 @@ int bj_uint(const struct bj *bj, __u32 type_id, const void *data,
 	    unsigned long long *v);
 
 /* bj_fields() of a struct's members but the one named `skip`. */
-void bj_fields_except(const struct bj *bj, __u32 struct_id, const void *data,
-		      const char *skip);
+int bj_fields_except(const struct bj *bj, __u32 struct_id, const void *data,
+		     const char *skip);
 
 /* bj_fold() of a struct's members but the one named `skip` (acc already
  * holds a first value). */
@@ -73,6 +74,14 @@ void bj_fold_except(const struct bj *bj, __u32 struct_id, void *acc,
 /* Print s (len bytes, stops at NUL) as a JSON string, escaping everything
  * that is not printable ASCII. */
 void bj_string(FILE *out, const char *s, size_t len);
+
+/* The printed name of enumerator i of enum (or enum64) t, into buf: the rule
+ * of bpf/xdpkit.h and the README, written here once. -1: cut short. */
+int bj_enum_name(const struct btf *btf, const struct btf_type *t, int i,
+		 char *buf, size_t size);
+
+/* Is every enumerator of t a single bit (a set of flags)? */
+bool bj_enum_is_flags(const struct btf_type *t);
 
 /* Print the layout of a type: a string equal for two types exactly when their
  * bytes mean the same (member names, offsets, widths; not type names).

@@ -6,7 +6,9 @@
  * usage: xk-dump [--type TYPE] [--iface NAME] [--nonzero] [--by-key MEMBER]
  *                [--top N --sort MEMBER [--top-per MEMBER]]
  *                [--save FILE] [--since FILE] PIN
+ *        xk-dump --count PIN
  *        xk-dump --layout PIN|OBJECT...
+ *        xk-dump --enums PIN|OBJECT...
  *        xk-dump --version | --help
  *
  * Each line is {"type":TYPE,"ts":NOW,"iface":NAME, key fields, value fields}.
@@ -36,6 +38,15 @@
  * with BPF_MAP_LOOKUP_BATCH where the kernel has it, one key at a time
  * otherwise (or when XK_DUMP_NO_BATCH is set).
  *
+ * --count prints {"type":"count","map":NAME,"entries":N,"capacity":M}: the
+ * non-empty entries on every CPU (for a table: the slots in use, whose key
+ * is not all zero), and how many there can be (slots times CPUs), without
+ * folding or printing them.
+ *
+ * --enums prints every enum xk_* of the BTF with the names its values are
+ * printed by: {"type":"enum","enum":NAME,"flags":BOOL,"names":{NAME:VALUE}}
+ * (lib/btf.jq writes values by these names).
+ *
  * --layout prints one line per map, of pinned maps or of every map a BPF
  * object file defines: {"type":"layout","map":NAME,"map_type":...,
  * "key_size","value_size","max_entries","flags","key":LAYOUT,
@@ -62,6 +73,7 @@
 
 #define PROG "xk-dump"
 #define BATCH_INIT 4096u
+#define BATCH_BYTES (1u << 20)
 #ifndef XK_VERSION
 #define XK_VERSION "unknown"
 #endif
@@ -80,7 +92,7 @@ struct snap_hdr {
 static const char snap_magic[8] = "XKSNAP1";
 
 struct sel {
-	const char *row;        /* folded value */
+	size_t row;             /* index of the folded row in dump.sel_rows */
 	const char *prev;       /* its value in the --since reading, or NULL */
 	unsigned long long rank;
 	unsigned long long group;
@@ -99,13 +111,26 @@ struct dump {
 	const char *type;
 	const char *iface;
 	bool nonzero;
+	bool count;         /* --count: how many rows, nothing else */
 	double ts, mono;
 	unsigned long long entries;
+	/* the key and value types (from the map's BTF, or from the BTF of a
+	 * program that uses it), and the rows: values, or the slots of a set */
+	__u32 kid, vid;
+	__u32 rtype;         /* the type of a row */
+	size_t rsize;        /* its size */
+	bool set;            /* the value is struct { slot way[N]; } */
+	__u32 ways;
+	char *scratch;       /* one set's slots on every CPU */
 	/* --by-key */
 	const char *by_key;
 	__u32 bk_type, bk_off, bk_size;
 	char *rows;
 	size_t nrows, cap;
+	/* --top: the rows kept so far (compacted when full) */
+	struct sel *sel;
+	char *sel_rows, *sel_tmp;
+	size_t nsel, selcap;
 	/* --top, --sort, --top-per */
 	long top;
 	const char *sort, *top_per;
@@ -126,8 +151,11 @@ struct dump {
 	__u32 fn_off, fn_size;
 };
 
-/* qsort and bsearch have no context argument: the key's place. */
+/* qsort and bsearch have no context argument: the key's place, and where
+ * the rows kept for --top are. */
 static __u32 cmp_off, cmp_size, prev_rowsize;
+static const char *sel_base;
+static size_t sel_rsize;
 
 static int cmp_rows(const void *a, const void *b)
 {
@@ -146,7 +174,8 @@ static int cmp_sel_rank(const void *a, const void *b)
 
 	if (x->rank != y->rank)
 		return x->rank > y->rank ? -1 : 1;
-	return memcmp(x->row + cmp_off, y->row + cmp_off, cmp_size);
+	return memcmp(sel_base + x->row * sel_rsize + cmp_off,
+		      sel_base + y->row * sel_rsize + cmp_off, cmp_size);
 }
 
 static int cmp_sel_group(const void *a, const void *b)
@@ -168,7 +197,9 @@ static const char usage_text[] =
 	"usage: " PROG " [--type TYPE] [--iface NAME] [--nonzero] [--by-key MEMBER]\n"
 	"               [--top N --sort MEMBER [--top-per MEMBER]]\n"
 	"               [--save FILE] [--since FILE] PIN\n"
+	"       " PROG " --count PIN\n"
 	"       " PROG " --layout PIN|OBJECT...\n"
+	"       " PROG " --enums PIN|OBJECT...\n"
 	"       " PROG " --version | --help\n";
 
 static int usage(const char *why)
@@ -201,7 +232,7 @@ static double now_mono(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-/* --by-key: keep every non-empty copy as a row. */
+/* --by-key without sets: keep every non-empty copy as a row. */
 static int collect(struct dump *d, const void *val)
 {
 	int cpu;
@@ -213,14 +244,14 @@ static int collect(struct dump *d, const void *val)
 			continue;
 		if (d->nrows == d->cap) {
 			size_t cap = d->cap ? d->cap * 2 : 1024;
-			char *r = realloc(d->rows, cap * d->info.value_size);
+			char *r = realloc(d->rows, cap * d->rsize);
 
 			if (!r)
 				return -1;
 			d->rows = r;
 			d->cap = cap;
 		}
-		memcpy(d->rows + d->nrows++ * d->info.value_size, v, d->info.value_size);
+		memcpy(d->rows + d->nrows++ * d->rsize, v, d->rsize);
 	}
 	return 0;
 }
@@ -238,12 +269,12 @@ static void line_start(struct dump *d)
 	}
 }
 
-static int save_row(struct dump *d, const void *key, __u32 ksize, const void *val)
+static int save_row(struct dump *d, const void *key, __u32 ksize, const void *val,
+		    size_t vsize)
 {
 	if (!d->sf)
 		return 0;
-	if (fwrite(key, ksize, 1, d->sf) != 1 ||
-	    fwrite(val, d->info.value_size, 1, d->sf) != 1)
+	if (fwrite(key, ksize, 1, d->sf) != 1 || fwrite(val, vsize, 1, d->sf) != 1)
 		return -1;
 	d->saved++;
 	return 0;
@@ -270,93 +301,183 @@ static const char *prev_same(struct dump *d, const char *val, const char *prev)
 	return prev;
 }
 
-static void line_delta(struct dump *d, const void *val, const void *prev,
+static void line_delta(struct dump *d, __u32 type, const void *val, const void *prev,
 		       const char *skip)
 {
 	if (!d->since)
 		return;
-	bj_delta(&d->bj, d->info.btf_value_type_id, val, prev, skip);
+	bj_delta(&d->bj, type, val, prev, skip);
 	fprintf(d->bj.out, ",\"dt\":%.6f", d->dt);
 }
 
-/* --by-key: sort the rows by key, fold equal keys, save, rank, print. */
-static int emit_rows(struct dump *d)
+static int print_row(struct dump *d, const char *acc, const char *prev)
 {
-	size_t vs = d->info.value_size, i = 0, j, n = 0, k, out;
-	struct sel *sel;
+	line_start(d);
+	if (bj_fields(&d->bj, d->bk_type, acc + d->bk_off, d->by_key) ||
+	    bj_fields_except(&d->bj, d->rtype, acc, d->by_key)) {
+		fputs("\n", d->bj.out);
+		errno = EPROTO;
+		return -1;
+	}
+	line_delta(d, d->rtype, acc, prev, d->by_key);
+	fputs("}\n", d->bj.out);
+	d->entries++;
+	return 0;
+}
+
+/* --top: keep the first N of each group (or the first N), by rank; the
+ * rows kept move to the front of sel_rows. */
+static void compact(struct dump *d)
+{
+	size_t k, out = d->nsel;
+
+	sel_base = d->sel_rows;
+	sel_rsize = d->rsize;
+	cmp_off = d->bk_off;
+	cmp_size = d->bk_size;
+	if (d->top_per) {
+		unsigned long long group = 0;
+		long taken = 0;
+
+		qsort(d->sel, d->nsel, sizeof(*d->sel), cmp_sel_group);
+		for (k = 0, out = 0; k < d->nsel; k++) {
+			if (k == 0 || d->sel[k].group != group) {
+				group = d->sel[k].group;
+				taken = 0;
+			}
+			if (taken++ < d->top)
+				d->sel[out++] = d->sel[k];
+		}
+	} else {
+		qsort(d->sel, d->nsel, sizeof(*d->sel), cmp_sel_rank);
+		if ((size_t)d->top < out)
+			out = (size_t)d->top;
+	}
+	for (k = 0; k < out; k++) {
+		memcpy(d->sel_tmp + k * d->rsize, d->sel_rows + d->sel[k].row * d->rsize, d->rsize);
+		d->sel[k].row = k;
+	}
+	memcpy(d->sel_rows, d->sel_tmp, out * d->rsize);
+	d->nsel = out;
+}
+
+/* --top: keep a copy of the row, compacting (and growing, when N per group
+ * fill more than half) as the buffer fills: memory is O(N), not O(rows). */
+static int select_row(struct dump *d, const char *acc, const char *prev)
+{
+	unsigned long long v = 0, p = 0;
+	struct sel *e;
+
+	if (d->nsel == d->selcap) {
+		if (d->selcap)
+			compact(d);
+		if (d->nsel * 2 >= d->selcap) {
+			size_t cap = d->selcap ? d->selcap * 2 : 1024;
+			struct sel *s = realloc(d->sel, cap * sizeof(*s));
+			char *r, *t;
+
+			if (!s)
+				return -1;
+			d->sel = s;
+			r = realloc(d->sel_rows, cap * d->rsize);
+			if (!r)
+				return -1;
+			d->sel_rows = r;
+			t = realloc(d->sel_tmp, cap * d->rsize);
+			if (!t)
+				return -1;
+			d->sel_tmp = t;
+			d->selcap = cap;
+		}
+	}
+	e = &d->sel[d->nsel];
+	memcpy(d->sel_rows + d->nsel * d->rsize, acc, d->rsize);
+	e->row = d->nsel++;
+	e->prev = prev;
+	bj_uint(&d->bj, d->sort_type, acc + d->sort_off, &v);
+	if (prev)
+		bj_uint(&d->bj, d->sort_type, prev + d->sort_off, &p);
+	/* with --since, the increase; a reset counts whole */
+	e->rank = d->since ? (v >= p ? v - p : v) : v;
+	e->group = 0;
+	if (d->top_per)
+		bj_uint(&d->bj, d->per_type, acc + d->bk_off + d->per_off, &e->group);
+	return 0;
+}
+
+/* A folded row: saved, then printed at once, or kept for --top. */
+static int row_out(struct dump *d, const char *acc)
+{
+	const char *prev;
+
+	if (d->nonzero && all_zero(acc, d->rsize))
+		return 0;
+	if (save_row(d, acc + d->bk_off, d->bk_size, acc, d->rsize))
+		return -1;
+	prev = prev_same(d, acc, prev_of(d, acc + d->bk_off, d->bk_size));
+	if (d->top < 0)
+		return print_row(d, acc, prev);
+	return select_row(d, acc, prev);
+}
+
+/* Sort n rows by key, fold equal keys, and pass each on. */
+static int fold_rows(struct dump *d, char *rows, size_t n)
+{
+	size_t i = 0, j;
 
 	cmp_off = d->bk_off;
 	cmp_size = d->bk_size;
-	if (d->nrows)
-		qsort(d->rows, d->nrows, vs, cmp_rows);
-	sel = calloc(d->nrows ? d->nrows : 1, sizeof(*sel));
-	if (!sel)
-		return fail("out of memory", "rows");
-	while (i < d->nrows) {
-		char *acc = d->rows + i * vs;
+	if (n > 1)
+		qsort(rows, n, d->rsize, cmp_rows);
+	while (i < n) {
+		char *acc = rows + i * d->rsize;
 
-		for (j = i + 1; j < d->nrows && cmp_rows(acc, d->rows + j * vs) == 0; j++)
-			bj_fold_except(&d->bj, d->info.btf_value_type_id, acc,
-				       d->rows + j * vs, d->by_key);
+		for (j = i + 1; j < n && cmp_rows(acc, rows + j * d->rsize) == 0; j++)
+			bj_fold_except(&d->bj, d->rtype, acc, rows + j * d->rsize, d->by_key);
 		i = j;
-		if (d->nonzero && all_zero(acc, vs))
-			continue;
-		if (save_row(d, acc + d->bk_off, d->bk_size, acc)) {
-			free(sel);
-			return fail(d->save, strerror(errno));
-		}
-		sel[n].row = acc;
-		sel[n].prev = prev_same(d, acc, prev_of(d, acc + d->bk_off, d->bk_size));
-		n++;
+		if (row_out(d, acc))
+			return -1;
 	}
-	out = n;
-	if (d->top >= 0) {
-		for (k = 0; k < n; k++) {
-			unsigned long long v = 0, p = 0;
+	return 0;
+}
 
-			bj_uint(&d->bj, d->sort_type, sel[k].row + d->sort_off, &v);
-			if (sel[k].prev)
-				bj_uint(&d->bj, d->sort_type, sel[k].prev + d->sort_off, &p);
-			/* with --since, the increase; a reset counts whole */
-			sel[k].rank = d->since ? (v >= p ? v - p : v) : v;
-			if (d->top_per)
-				bj_uint(&d->bj, d->per_type,
-					sel[k].row + d->bk_off + d->per_off, &sel[k].group);
+/* One set, on every CPU: a key lands in the same set on each, so folding
+ * the set's slots alone is complete. */
+static int fold_set(struct dump *d, const void *val)
+{
+	size_t n = 0;
+	int cpu;
+	__u32 w;
+
+	for (cpu = 0; cpu < d->ncpu; cpu++) {
+		const char *v = (const char *)val + cpu * d->vstride;
+
+		for (w = 0; w < d->ways; w++, v += d->rsize) {
+			if (all_zero(v + d->bk_off, d->bk_size))
+				continue;
+			memcpy(d->scratch + n++ * d->rsize, v, d->rsize);
 		}
-		cmp_off = d->bk_off;
-		cmp_size = d->bk_size;
-		if (d->top_per) {
-			/* the first N of each group, then all of them by rank */
-			unsigned long long group = 0;
-			long taken = 0;
-
-			qsort(sel, n, sizeof(*sel), cmp_sel_group);
-			for (k = 0, out = 0; k < n; k++) {
-				if (k == 0 || sel[k].group != group) {
-					group = sel[k].group;
-					taken = 0;
-				}
-				if (taken++ < d->top)
-					sel[out++] = sel[k];
-			}
-		} else {
-			qsort(sel, n, sizeof(*sel), cmp_sel_rank);
-			if ((size_t)d->top < out)
-				out = (size_t)d->top;
-		}
-		qsort(sel, out, sizeof(*sel), cmp_sel_rank);
 	}
-	for (k = 0; k < out; k++) {
-		const char *acc = sel[k].row;
+	return fold_rows(d, d->scratch, n);
+}
 
-		line_start(d);
-		bj_fields(&d->bj, d->bk_type, acc + d->bk_off, d->by_key);
-		bj_fields_except(&d->bj, d->info.btf_value_type_id, acc, d->by_key);
-		line_delta(d, acc, sel[k].prev, d->by_key);
-		fputs("}\n", d->bj.out);
-		d->entries++;
-	}
-	free(sel);
+/* --by-key, after the last entry: fold what collect() kept; print what
+ * --top kept, largest first. */
+static int emit_rows(struct dump *d)
+{
+	size_t k;
+
+	if (!d->set && fold_rows(d, d->rows, d->nrows))
+		return fail("reading", errno == EPROTO ? "a type no map key or value holds" : strerror(errno));
+	if (d->top < 0)
+		return 0;
+	if (d->nsel)
+		compact(d);
+	sel_base = d->sel_rows;
+	qsort(d->sel, d->nsel, sizeof(*d->sel), cmp_sel_rank);
+	for (k = 0; k < d->nsel; k++)
+		if (print_row(d, d->sel_rows + d->sel[k].row * d->rsize, d->sel[k].prev))
+			return fail("print", "a type no map key or value holds");
 	return 0;
 }
 
@@ -366,22 +487,37 @@ static int emit(struct dump *d, const void *key, const void *val)
 	const void *v = val;
 	int cpu;
 
+	if (d->count) {
+		for (cpu = 0; cpu < d->ncpu; cpu++) {
+			const char *c = (const char *)val + cpu * d->vstride;
+			__u32 w;
+
+			for (w = 0; w < (d->set ? d->ways : 1); w++, c += d->rsize)
+				d->entries += d->by_key ? !all_zero(c + d->bk_off, d->bk_size)
+							: !all_zero(c, d->rsize);
+		}
+		return 0;
+	}
+	if (d->set)
+		return fold_set(d, val);
 	if (d->by_key)
 		return collect(d, val);
 	if (d->percpu) {
 		for (cpu = 0; cpu < d->ncpu; cpu++)
-			bj_fold(&d->bj, d->info.btf_value_type_id, d->acc,
-				(const char *)val + cpu * d->vstride, cpu);
+			bj_fold(&d->bj, d->vid, d->acc, (const char *)val + cpu * d->vstride, cpu);
 		v = d->acc;
 	}
 	if (d->nonzero && all_zero(v, d->info.value_size))
 		return 0;
-	if (save_row(d, key, d->info.key_size, v))
+	if (save_row(d, key, d->info.key_size, v, d->info.value_size))
 		return -1;
 	line_start(d);
-	bj_fields(&d->bj, d->info.btf_key_type_id, key, "key");
-	bj_fields(&d->bj, d->info.btf_value_type_id, v, "value");
-	line_delta(d, v, prev_same(d, v, prev_of(d, key, d->info.key_size)), NULL);
+	if (bj_fields(&d->bj, d->kid, key, "key") || bj_fields(&d->bj, d->vid, v, "value")) {
+		fputs("\n", out);
+		errno = EPROTO;
+		return -1;
+	}
+	line_delta(d, d->vid, v, prev_same(d, v, prev_of(d, key, d->info.key_size)), NULL);
 	fputs("}\n", out);
 	d->entries++;
 	return 0;
@@ -425,7 +561,11 @@ out:
 /* Returns 0 done, 1 error, -1 the kernel has no batch lookup for this map. */
 static int dump_batch(struct dump *d)
 {
+	/* at most about BATCH_BYTES a batch, whatever the number of CPUs */
 	__u32 n = d->info.max_entries < BATCH_INIT ? d->info.max_entries : BATCH_INIT;
+
+	if ((size_t)n * d->vsize > BATCH_BYTES)
+		n = (__u32)(BATCH_BYTES / d->vsize);
 	size_t tok = d->info.key_size < 8 ? 8 : d->info.key_size;
 	void *in = calloc(1, tok), *outb = calloc(1, tok);
 	void *keys = NULL, *vals = NULL;
@@ -472,7 +612,7 @@ static int dump_batch(struct dump *d)
 		for (i = 0; i < count; i++) {
 			if (emit(d, (char *)keys + (size_t)i * d->info.key_size,
 				 (char *)vals + (size_t)i * d->vsize)) {
-				ret = fail("out of memory or --save", strerror(errno));
+				ret = fail("reading", errno == EPROTO ? "a type no map key or value holds" : strerror(errno));
 				goto out;
 			}
 		}
@@ -538,6 +678,155 @@ static const char *fd_kind(int fd, char *buf, size_t size)
 	return strncmp(buf, "anon_inode:", 11) == 0 ? buf + 11 : buf;
 }
 
+/*
+ * A map made with `bpftool map create` carries no BTF: its key and value
+ * types are those of the map of that name in the BTF of a program that uses
+ * it (its definition in the ".maps" section). The programs pinned beside
+ * the map are tried first, then every program.
+ */
+static int member_ptr_type(const struct btf *btf, const struct btf_type *def,
+			   const char *name, __u32 *id)
+{
+	const struct btf_member *m = btf_members(def);
+	int i;
+
+	for (i = 0; i < btf_vlen(def); i++, m++) {
+		const struct btf_type *t;
+
+		if (strcmp(btf__name_by_offset(btf, m->name_off), name) != 0)
+			continue;
+		t = btf__type_by_id(btf, m->type);
+		if (!t || !btf_is_ptr(t))
+			return -1;
+		*id = t->type;
+		return 0;
+	}
+	return -1;
+}
+
+static int types_in_prog_btf(struct dump *d, __u32 btf_id)
+{
+	struct btf *btf = load_btf(btf_id);
+	int i, n;
+
+	if (!btf)
+		return -1;
+	n = (int)btf__type_cnt(btf);
+	for (i = 1; i < n; i++) {
+		const struct btf_type *t = btf__type_by_id(btf, i);
+		const struct btf_var_secinfo *v;
+		int j;
+
+		if (!btf_is_datasec(t) || strcmp(btf__name_by_offset(btf, t->name_off), ".maps"))
+			continue;
+		v = btf_var_secinfos(t);
+		for (j = 0; j < btf_vlen(t); j++, v++) {
+			const struct btf_type *var = btf__type_by_id(btf, v->type);
+			const struct btf_type *def;
+
+			/* map names are cut to BPF_OBJ_NAME_LEN - 1 */
+			if (!var || strncmp(btf__name_by_offset(btf, var->name_off), d->info.name,
+					    sizeof(d->info.name) - 1) != 0)
+				continue;
+			def = btf__type_by_id(btf, var->type);
+			if (!def || !btf_is_struct(def) ||
+			    member_ptr_type(btf, def, "value", &d->vid))
+				continue;
+			if (member_ptr_type(btf, def, "key", &d->kid))
+				d->kid = 0;
+			d->btf = btf;
+			return 0;
+		}
+	}
+	btf__free(btf);
+	return -1;
+}
+
+/* Does program fd use map d->info.id? Then its BTF id, else 0. */
+static __u32 prog_btf_using(struct dump *d, int fd)
+{
+	struct bpf_prog_info pi;
+	__u32 ids[64], len = sizeof(pi), i;
+
+	memset(&pi, 0, sizeof(pi));
+	memset(ids, 0, sizeof(ids));
+	pi.nr_map_ids = 64;
+	pi.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(fd, &pi, &len) || !pi.btf_id)
+		return 0;
+	for (i = 0; i < pi.nr_map_ids && i < 64; i++)
+		if (ids[i] == d->info.id)
+			return pi.btf_id;
+	return 0;
+}
+
+static int btf_from_prog(struct dump *d, const char *pin)
+{
+	static const char *const beside[] = { "xdpkit_ingress", "xdpkit_egress" };
+	const char *slash = strrchr(pin, '/');
+	size_t dlen = slash ? (size_t)(slash - pin) + 1 : 0;
+	__u32 id = 0, btf_id;
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < sizeof(beside) / sizeof(beside[0]); i++) {
+		char path[4096];
+
+		if (dlen + strlen(beside[i]) + 1 > sizeof(path))
+			break;
+		memcpy(path, pin, dlen);
+		strcpy(path + dlen, beside[i]);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		btf_id = prog_btf_using(d, fd);
+		close(fd);
+		if (btf_id && types_in_prog_btf(d, btf_id) == 0)
+			return 0;
+	}
+	while (bpf_prog_get_next_id(id, &id) == 0) {
+		fd = bpf_prog_get_fd_by_id(id);
+		if (fd < 0)
+			continue;
+		btf_id = prog_btf_using(d, fd);
+		close(fd);
+		if (btf_id && types_in_prog_btf(d, btf_id) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+/* Is the value a set, struct { slot way[N]; }? Then the rows are its
+ * slots: rtype, rsize and ways say which. */
+static void find_set(struct dump *d)
+{
+	const struct btf_type *t = btf__type_by_id(d->btf, d->vid);
+	const struct btf_member *m;
+	const struct btf_array *a;
+	__s64 sz;
+
+	while (t && (btf_is_typedef(t) || btf_is_mod(t)))
+		t = btf__type_by_id(d->btf, t->type);
+	d->rtype = d->vid;
+	d->rsize = d->info.value_size;
+	if (!t || !btf_is_struct(t) || btf_vlen(t) != 1)
+		return;
+	m = btf_members(t);
+	if (strcmp(btf__name_by_offset(d->btf, m->name_off), "way") != 0)
+		return;
+	t = btf__type_by_id(d->btf, m->type);
+	if (!t || !btf_is_array(t))
+		return;
+	a = btf_array(t);
+	sz = btf__resolve_size(d->btf, a->type);
+	if (sz <= 0 || !a->nelems || (size_t)sz * a->nelems != d->info.value_size)
+		return;
+	d->set = true;
+	d->ways = a->nelems;
+	d->rtype = a->type;
+	d->rsize = (size_t)sz;
+}
+
 static int open_map(struct dump *d, const char *pin)
 {
 	__u32 len = sizeof(d->info);
@@ -554,13 +843,17 @@ static int open_map(struct dump *d, const char *pin)
 							      : "not a map");
 	if (bpf_obj_get_info_by_fd(d->fd, &d->info, &len))
 		return fail(pin, strerror(errno));
-	if (!d->info.btf_id || !d->info.btf_value_type_id)
-		return fail(pin, "map has no BTF");
-	d->btf = load_btf(d->info.btf_id);
-	if (!d->btf)
-		return fail(pin, "cannot load the map's BTF");
-	ksz = d->info.btf_key_type_id ? btf__resolve_size(d->btf, d->info.btf_key_type_id) : -1;
-	vsz = btf__resolve_size(d->btf, d->info.btf_value_type_id);
+	if (d->info.btf_id && d->info.btf_value_type_id) {
+		d->btf = load_btf(d->info.btf_id);
+		if (!d->btf)
+			return fail(pin, "cannot load the map's BTF");
+		d->kid = d->info.btf_key_type_id;
+		d->vid = d->info.btf_value_type_id;
+	} else if (btf_from_prog(d, pin)) {
+		return fail(pin, "map has no BTF, nor has a program that uses it");
+	}
+	ksz = d->kid ? btf__resolve_size(d->btf, d->kid) : -1;
+	vsz = btf__resolve_size(d->btf, d->vid);
 	if (ksz != d->info.key_size || vsz != d->info.value_size)
 		return fail(pin, "BTF key/value sizes do not match the map");
 	d->percpu = is_percpu(d->info.type);
@@ -576,19 +869,27 @@ static int open_map(struct dump *d, const char *pin)
 		return fail("clock", strerror(errno));
 	if (!d->type)
 		d->type = d->info.name;
-	/* a value that carries its own key is a slot table: read it by key */
-	if (!d->by_key && bj_member(&d->bj, d->info.btf_value_type_id, "key",
+	find_set(d);
+	if (d->set) {
+		d->scratch = calloc((size_t)d->ways * (size_t)d->ncpu, d->rsize);
+		if (!d->scratch)
+			return fail("out of memory", "set buffer");
+	}
+	/* a row that carries its own key is a slot of a table: read it by key */
+	if (!d->by_key && bj_member(&d->bj, d->rtype, "key",
 				    &d->bk_type, &d->bk_off, &d->bk_size) == 0)
 		d->by_key = "key";
-	if (d->by_key && bj_member(&d->bj, d->info.btf_value_type_id, d->by_key,
+	if (d->by_key && bj_member(&d->bj, d->rtype, d->by_key,
 				   &d->bk_type, &d->bk_off, &d->bk_size))
 		return fail(pin, "--by-key: the value has no such member");
+	if (d->set && !d->by_key)
+		return fail(pin, "a set whose slots have no key member");
 	if (d->top >= 0) {
 		unsigned long long v;
 
 		if (!d->by_key)
 			return fail(pin, "--top: only for tables read by key");
-		if (bj_member(&d->bj, d->info.btf_value_type_id, d->sort, &d->sort_type,
+		if (bj_member(&d->bj, d->rtype, d->sort, &d->sort_type,
 			      &d->sort_off, &d->sort_size) ||
 		    bj_uint(&d->bj, d->sort_type, d->acc, &v))
 			return fail(pin, "--sort: the value has no such integer member");
@@ -598,7 +899,7 @@ static int open_map(struct dump *d, const char *pin)
 		     bj_uint(&d->bj, d->per_type, d->acc, &v)))
 			return fail(pin, "--top-per: the key has no such integer member");
 	}
-	d->first_ns = bj_member_typed(&d->bj, d->info.btf_value_type_id, "xk_first_ns_t",
+	d->first_ns = bj_member_typed(&d->bj, d->rtype, "xk_first_ns_t",
 				      &d->fn_off, &d->fn_size) == 0;
 	return 0;
 }
@@ -606,6 +907,11 @@ static int open_map(struct dump *d, const char *pin)
 static __u32 row_key_size(const struct dump *d)
 {
 	return d->by_key ? d->bk_size : d->info.key_size;
+}
+
+static __u32 row_value_size(const struct dump *d)
+{
+	return d->by_key ? (__u32)d->rsize : d->info.value_size;
 }
 
 /* Read the --since reading: same map and layout, else no deltas (every
@@ -625,10 +931,11 @@ static int load_since(struct dump *d)
 	}
 	d->dt = d->mono - h.mono;
 	if (h.map_id != d->info.id || h.key_size != row_key_size(d) ||
-	    h.value_size != d->info.value_size)
+	    h.value_size != row_value_size(d))
 		goto out; /* another map: nothing to compare with */
 	rs = (size_t)h.key_size + h.value_size;
-	if (h.rows > (unsigned long long)d->info.max_entries * (unsigned long long)d->ncpu) {
+	if (h.rows > (unsigned long long)d->info.max_entries * (unsigned long long)d->ncpu *
+			     (d->set ? d->ways : 1)) {
 		ret = fail(d->since, "more rows than the map can hold");
 		goto out;
 	}
@@ -654,7 +961,7 @@ out:
 static int save_open(struct dump *d)
 {
 	struct snap_hdr h = { .map_id = d->info.id, .key_size = row_key_size(d),
-			      .value_size = d->info.value_size, .mono = d->mono };
+			      .value_size = row_value_size(d), .mono = d->mono };
 	size_t n = strlen(d->save) + 16;
 
 	memcpy(h.magic, snap_magic, 8);
@@ -734,6 +1041,81 @@ static int layout_line(const char *name, __u32 type, __u32 ksize, __u32 vsize,
 	return 0;
 }
 
+/* --enums: every enum xk_* of a BTF, with the names it prints by. */
+static int enums_of(const struct btf *btf)
+{
+	int i, j, n = (int)btf__type_cnt(btf);
+	char name[128];
+
+	for (i = 1; i < n; i++) {
+		const struct btf_type *t = btf__type_by_id(btf, i);
+		const char *tn = btf__name_by_offset(btf, t->name_off);
+
+		if (!btf_is_any_enum(t) || !tn || strncmp(tn, "xk_", 3) != 0)
+			continue;
+		printf("{\"type\":\"enum\",\"enum\":");
+		bj_string(stdout, tn, strlen(tn));
+		printf(",\"flags\":%s,\"names\":{", bj_enum_is_flags(t) ? "true" : "false");
+		for (j = 0; j < btf_vlen(t); j++) {
+			unsigned long long v = btf_is_enum64(t) ? btf_enum64_value(&btf_enum64(t)[j])
+							        : (__u32)btf_enum(t)[j].val;
+
+			if (bj_enum_name(btf, t, j, name, sizeof(name)))
+				return fail(tn, "an enumerator name too long");
+			printf("%s", j ? "," : "");
+			bj_string(stdout, name, strlen(name));
+			printf(":%llu", v);
+		}
+		printf("}}\n");
+	}
+	return 0;
+}
+
+static int enums(int n, char **paths)
+{
+	int i, ret = 0;
+
+	if (n == 0)
+		return usage("--enums: missing PIN or OBJECT");
+	libbpf_set_print(NULL);
+	for (i = 0; i < n && !ret; i++) {
+		size_t len = strlen(paths[i]);
+
+		if (len > 2 && strcmp(paths[i] + len - 2, ".o") == 0) {
+			struct btf *btf = btf__parse_elf(paths[i], NULL);
+
+			if (!btf)
+				return fail(paths[i], "no BTF in the object");
+			ret = enums_of(btf);
+			btf__free(btf);
+		} else {
+			struct dump d;
+			__u32 len2 = sizeof(d.info);
+
+			memset(&d, 0, sizeof(d));
+			d.fd = bpf_obj_get(paths[i]);
+			if (d.fd < 0)
+				return fail(paths[i], strerror(errno));
+			if (bpf_obj_get_info_by_fd(d.fd, &d.info, &len2)) {
+				close(d.fd);
+				return fail(paths[i], strerror(errno));
+			}
+			close(d.fd);
+			if (d.info.btf_id && d.info.btf_value_type_id)
+				d.btf = load_btf(d.info.btf_id);
+			else
+				btf_from_prog(&d, paths[i]);
+			if (!d.btf)
+				return fail(paths[i], "no BTF for this map");
+			ret = enums_of(d.btf);
+			btf__free(d.btf);
+		}
+	}
+	if (fflush(stdout) || ferror(stdout))
+		ret = fail("stdout", strerror(errno));
+	return ret;
+}
+
 /* --layout of a BPF object file: every map it defines (not .data, .bss...). */
 static int layout_object(const char *path)
 {
@@ -765,6 +1147,7 @@ static int layout_pin(const char *pin)
 	struct btf *btf = NULL;
 	char kind[128];
 	const char *k;
+	__u32 kid, vid;
 	int fd, ret;
 
 	memset(&info, 0, sizeof(info));
@@ -782,11 +1165,27 @@ static int layout_pin(const char *pin)
 		return ret;
 	}
 	close(fd);
-	if (info.btf_id && !(btf = load_btf(info.btf_id)))
-		return fail(pin, "cannot load the map's BTF");
+	kid = info.btf_key_type_id;
+	vid = info.btf_value_type_id;
+	if (info.btf_id && vid) {
+		btf = load_btf(info.btf_id);
+		if (!btf)
+			return fail(pin, "cannot load the map's BTF");
+	} else {
+		/* made by bpftool map create: the types of a program that uses it */
+		struct dump d;
+
+		memset(&d, 0, sizeof(d));
+		d.info = info;
+		if (btf_from_prog(&d, pin) == 0) {
+			btf = d.btf;
+			kid = d.kid;
+			vid = d.vid;
+		}
+	}
 	ret = layout_line(pin[0] && strrchr(pin, '/') ? strrchr(pin, '/') + 1 : pin,
 			  info.type, info.key_size, info.value_size, info.max_entries,
-			  info.map_flags, btf, info.btf_key_type_id, info.btf_value_type_id);
+			  info.map_flags, btf, kid, vid);
 	btf__free(btf);
 	return ret;
 }
@@ -838,8 +1237,12 @@ int main(int argc, char **argv)
 		} else if (strcmp(a, "--version") == 0) {
 			puts(PROG " " XK_VERSION);
 			return 0;
+		} else if (strcmp(a, "--enums") == 0) {
+			return enums(argc - i - 1, argv + i + 1);
 		} else if (strcmp(a, "--layout") == 0) {
 			return layouts(argc - i - 1, argv + i + 1);
+		} else if (strcmp(a, "--count") == 0) {
+			d.count = true;
 		} else if (strcmp(a, "--nonzero") == 0) {
 			d.nonzero = true;
 		} else if (a[0] == '-' && a[1] == '-' && !val) {
@@ -888,7 +1291,12 @@ int main(int argc, char **argv)
 		ret = getenv("XK_DUMP_NO_BATCH") ? -1 : dump_batch(&d);
 		if (ret < 0)
 			ret = dump_by_key(&d);
-		if (!ret && d.by_key)
+		if (!ret && d.count)
+			printf("{\"type\":\"count\",\"map\":\"%s\",\"entries\":%llu,"
+			       "\"capacity\":%llu}\n", d.info.name, d.entries,
+			       (unsigned long long)d.info.max_entries * (d.set ? d.ways : 1) *
+				       (unsigned long long)d.ncpu);
+		else if (!ret && d.by_key)
 			ret = emit_rows(&d);
 	}
 	if (!ret && d.sf)
@@ -901,6 +1309,10 @@ int main(int argc, char **argv)
 		ret = fail("stdout", strerror(errno));
 	free(d.acc);
 	free(d.rows);
+	free(d.scratch);
+	free(d.sel);
+	free(d.sel_rows);
+	free(d.sel_tmp);
 	free(d.prev);
 	free(d.save_tmp);
 	btf__free(d.btf);

@@ -1,16 +1,8 @@
 # lib/btf.jq - write xdpkit map values from JSON, with the layout taken from
-# BTF (the input: `bpftool -j btf dump ...`). The naming rules are those of
-# bpf/xdpkit.h, the same that helpers/xk-dump prints with, so a line that
-# xk-dump printed can be edited and written back.
-
-# XK_F_COUNT -> "count": the name after its second underscore, lower case.
-def xk_enumerator_name:
-  split("_") | (if length > 2 then .[2:] else . end) | join("_") | ascii_downcase;
-
-# The printed names of the enumerators of enum $name.
-def xk_enum_names($name):
-  [.types[] | select(.kind == "ENUM" and .name == $name) | .values[].name
-   | xk_enumerator_name];
+# BTF (the input: `bpftool -j btf dump ...`). Enumerators are written by
+# the names helpers/xk-dump prints them with ($enums: `xk-dump --enums PIN`
+# as {ENUM: {NAME: VALUE}}; the naming rule lives in the helper alone), so
+# a line that xk-dump printed can be edited and written back.
 
 # Integer $v as $n bytes in hex, little-endian when $le == 1.
 def xk_le_bytes($v; $n; $le):
@@ -21,9 +13,12 @@ def xk_le_bytes($v; $n; $le):
 
 def xk_types: reduce .types[] as $x ({}; .[$x.id | tostring] = $x);
 
-# Follow typedefs and modifiers from type $id; the result {t, enum} is the
-# base type and the enum its value is named by (its own, or enum xk_NAME for
-# a typedef xk_NAME_t), if any.
+def xk_is_enum: .kind == "ENUM" or .kind == "ENUM64";
+
+# Follow typedefs and modifiers from type $id; the result {t, td, enum} is
+# the base type, the outermost xk_ typedef met, and the enum its value is
+# named by (its own, or enum xk_NAME for a typedef xk_NAME_t or xk_NAMEbits_t),
+# if any.
 def xk_member_type($T; $id):
   def walk($id; $td):
     $T[$id | tostring] as $x
@@ -34,24 +29,24 @@ def xk_member_type($T; $id):
       else {t: $x, td: $td} end;
   walk($id; null)
   | .td as $td
-  | .enum = (if .t.kind == "ENUM" then .t
+  | .enum = (if .t | xk_is_enum then .t
              elif $td != null and ($td | endswith("_t")) then
                ($td[:-2] | sub("[0-9]+$"; "")) as $en
-               | ([$T[] | select(.kind == "ENUM" and .name == $en)] | first)
+               | ([$T[] | select(xk_is_enum and .name == $en)] | first)
              else null end);
 
 # A JSON value as an integer: numbers as they are, enumerator names through
-# $enum, a list of names as the sum of their (distinct) bits.
-def xk_int_of($v; $enum):
+# enum $enum's names in $enums, a list of names as the sum of their
+# (distinct) bits.
+def xk_int_of($v; $enum; $enums):
   ($v | type) as $ty
   | if $ty == "number" then $v
     elif $ty == "null" then 0
     elif $ty == "boolean" then (if $v then 1 else 0 end)
     elif $enum == null then error("not a number: \($v)")
     elif $ty == "string" then
-      ([$enum.values[] | select((.name | xk_enumerator_name) == $v) | .val] | first)
-      // error("unknown name \($v | tojson) for enum \($enum.name)")
-    elif $ty == "array" then reduce ($v | unique)[] as $x (0; . + xk_int_of($x; $enum))
+      ($enums[$enum.name][$v]) // error("unknown name \($v | tojson) for enum \($enum.name)")
+    elif $ty == "array" then reduce ($v | unique)[] as $x (0; . + xk_int_of($x; $enum; $enums))
     else error("cannot encode \($v | tojson)") end;
 
 # Bytes (integers 0-255) as hex strings.
@@ -85,11 +80,12 @@ def xk_addr_bytes($s):
 # enum) as integers, laid out as BTF says: struct members by name (missing
 # ones and those named _* are zero), arrays from JSON arrays (a char array
 # from a string), xk_addr_t from an address string, xk_be16_t big-endian.
-def xk_encode_type($T; $id; $v; $le):
+# Bitfields are refused.
+def xk_encode_type($T; $id; $v; $le; $enums):
   xk_member_type($T; $id) as $mt
   | $mt.t as $t
-  | if $t.kind == "INT" or $t.kind == "ENUM" then
-      xk_le_bytes(xk_int_of($v; $mt.enum); $t.size; if $mt.td == "xk_be16_t" then 0 else $le end)
+  | if $t.kind == "INT" or ($t | xk_is_enum) then
+      xk_le_bytes(xk_int_of($v; $mt.enum; $enums); $t.size; if $mt.td == "xk_be16_t" then 0 else $le end)
       | map(explode | map(if . >= 97 then . - 87 else . - 48 end) | .[0] * 16 + .[1])
     elif $t.kind == "ARRAY" then
       xk_member_type($T; $t.type_id).t as $e
@@ -100,7 +96,7 @@ def xk_encode_type($T; $id; $v; $le):
             else $c + [range($t.nr_elems - ($c | length)) | 0] end
         elif ($v | type) == "array" then
           if ($v | length) > $t.nr_elems then error("more than \($t.nr_elems) elements")
-          else [range(0; $t.nr_elems) as $i | xk_encode_type($T; $t.type_id; $v[$i]; $le)[]] end
+          else [range(0; $t.nr_elems) as $i | xk_encode_type($T; $t.type_id; $v[$i]; $le; $enums)[]] end
         elif $v == null then [range($t.nr_elems * $e.size) | 0]
         else error("cannot encode \($v | tojson) as an array") end
     elif $t.kind == "STRUCT" then
@@ -108,14 +104,14 @@ def xk_encode_type($T; $id; $v; $le):
         if ($m.name | startswith("_")) or (($v // {}) | has($m.name) | not) then .
         elif ($m.bitfield_size // 0) != 0 then error("cannot encode bitfield \($m.name)")
         else ($m.bits_offset / 8) as $off
-          | xk_encode_type($T; $m.type_id; $v[$m.name]; $le) as $b
+          | xk_encode_type($T; $m.type_id; $v[$m.name]; $le; $enums) as $b
           | .[$off:$off + ($b | length)] = $b
         end)
     else error("cannot encode a \($t.kind)") end;
 
 # The bytes of struct $type with members from object $v, as hex strings.
-def xk_encode($type; $v; $le):
+def xk_encode($type; $v; $le; $enums):
   xk_types as $T
   | ([$T[] | select(.kind == "STRUCT" and .name == $type)] | first
      // error("no struct \($type) in BTF")) as $s
-  | xk_encode_type($T; $s.id; $v; $le) | xk_hex;
+  | xk_encode_type($T; $s.id; $v; $le; $enums) | xk_hex;

@@ -35,6 +35,9 @@ def xk_global_table:
   | ("\("dir" | xk_lpad(8)) \("packets" | xk_rpad(16)) \("bytes" | xk_rpad(20))",
      (.[] | "\(.dir | xk_lpad(8)) \(.packets | xk_group | xk_rpad(16)) \(.bytes | xk_group | xk_rpad(20))"));
 
+def xk_bytes: if . >= 1048576 then "\(. / 104857.6 | round / 10) MiB"
+              elif . >= 1024 then "\(. / 102.4 | round / 10) KiB" else "\(.) B" end;
+
 # One xdp-status line as text.
 def xk_status_text:
   if .health == "missing" then
@@ -48,7 +51,7 @@ def xk_status_text:
          else ", tc egress prog \(.tc.prog_id // "-")\(if .tc.attached then "" else " (not attached)" end)" end)
       + ", tag \(.object.ingress_tag // "-")"
       + (if .netns != null then ", netns \(.netns)" else "" end),
-    "  maps: \(.maps | map("\(.name) \(.entries // "?")/\(.max_entries // "?")") | join(", "))",
+    "  maps: \(.maps | map("\(.name) \(.entries // "?")/\(.capacity // .max_entries // "?")") | join(", ")); memory \(.memory | xk_bytes)",
     (.problems[] | "  problem: \(.)")
   end;
 

@@ -134,7 +134,9 @@ xk_pindir_ns() { # DIR
 # After a scope's pins are gone: the directories above it, when empty
 # (rmdir leaves them when another scope is in them).
 xk_prune() { # DIR
-	rmdir "${1%/*}" 2>/dev/null && rmdir "${1%/*/*}" 2>/dev/null || :
+	if rmdir "${1%/*}" 2>/dev/null; then
+		rmdir "${1%/*/*}" 2>/dev/null || :
+	fi
 }
 
 # Move the pins of IFACE from the old layout into the new (under the lock).

@@ -125,12 +125,7 @@ flood() {
 }
 
 @test "a port scan cannot crowd a busy service out of a full port table; evictions exact" {
-	lib=$BATS_TEST_TMPDIR/lib
-	mkdir -p "$lib"
-	cp "$XK_TOP/build/xk-dump" "$lib/"
-	make -C "$XK_TOP" --no-print-directory -s "$lib/xdpkit.bpf.o" BUILD="$lib" XK_PORT_SLOTS=16 >/dev/null
-	export XDPKIT_LIBEXEC=$lib
-	xdp-attach "$A" stats
+	xdp-attach "$A" stats --ports 16
 	xk_craft_in udp_to 50 7025
 	xk_craft_in portscan 1 2000
 	xk_craft_in udp_to 30 7025
@@ -143,8 +138,9 @@ flood() {
 	[ "$(jq .port_evictions <<<"$g")" -gt 0 ]
 	# created - evicted = the slots in use, counted on every CPU (a port seen
 	# on two CPUs has a slot on each)
-	slots=$(bpftool -j map dump pinned "$(xk_pins "$A")/ports" |
-		jq '[.[] | .values[] | select(.value[2] != "0x00")] | length')  # byte 2: key.proto
+	slots=$("$XK_TOP/build/xk-dump" --count "$(xk_pins "$A")/ports" | jq .entries)
+	cpus=$(tr , "\n" </sys/devices/system/cpu/possible | awk -F- "{ n += (\$2 == \"\" ? 1 : \$2 - \$1 + 1) } END { print n }")
+	[ "$("$XK_TOP/build/xk-dump" --count "$(xk_pins "$A")/ports" | jq .capacity)" = $((16 * cpus)) ]
 	[ "$(jq '.ports_created - .port_evictions' <<<"$g")" = "$slots" ]
 	[ "$present" -le "$slots" ]
 	[ "$slots" -le $((16 * $(nproc))) ]

@@ -93,3 +93,33 @@ killed_attach() { # STEP ARG...
 		nothing_left
 	done
 }
+
+@test "attach interrupted at random moments by SIGINT, SIGTERM and SIGKILL: always recognised, then healthy or gone" {
+	sigs="INT TERM KILL INT TERM KILL INT TERM KILL INT TERM KILL"
+	i=0
+	for sig in $sigs; do
+		i=$((i + 1))
+		# a first attach, or an upgrade, cut off after 0-600 ms
+		[ $((i % 2)) -eq 0 ] && xdp-attach "$A" count
+		# bats starts background jobs with SIGINT ignored: give it back
+		# and a process group of its own, so that the signal reaches ip, tc and
+		# bpftool too, as Ctrl-C does
+		setsid env --default-signal=INT xdp-attach "$A" count stats --flows $((1024 << (i % 3))) 2>/dev/null &
+		p=$!
+		sleep "0.$((RANDOM % 6))$((RANDOM % 10))"
+		kill -s "$sig" -- "-$p" 2>/dev/null || :
+		wait "$p" || :
+		echo "round $i: SIG$sig"
+		run xdp-status "$A" --json
+		[ "$(jq -r .type <<<"$output")" = status ]
+		if [ $((i % 3)) -eq 0 ]; then
+			xdp-detach "$A"
+			nothing_left
+		else
+			xdp-attach "$A" count stats
+			healthy '["count","stats"]'
+			xdp-detach "$A"
+			nothing_left
+		fi
+	done
+}

@@ -79,6 +79,20 @@ VAL="05 00 00 00 00 00 00 00  00 ca 9a 3b 00 00 00 00  00 5e d0 b2 00 00 00 00
 	[ "$(jq '.last_seen - .first_seen | . * 1000 | round' <<<"$output")" = 2000 ]
 }
 
+@test "bitfields print their bits; enums lose the prefix their enumerators share" {
+	fixture
+	# a=5 (bits 0-2), b=17 (bits 3-7), flag=1 (bit 8); rcode 3
+	bpftool map update pinned "$XDPKIT_BPFFS/m/fx_bits" key hex 00 00 00 00 value hex \
+		8d 01 00 00 03 00 00 00
+	run "$DUMP" "$XDPKIT_BPFFS/m/fx_bits"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c 'del(.ts)' <<<"$output")" = \
+		'{"type":"fx_bits","key":0,"a":5,"b":17,"flag":1,"rcode":"nxdomain"}' ]
+	run "$DUMP" --enums "$XDPKIT_BPFFS/m/fx_bits"
+	[ "$(jq -c 'select(.enum == "xk_fx_rcode") | [.flags, .names]' <<<"$output")" = \
+		'[false,{"noerror":0,"nxdomain":3}]' ]
+}
+
 @test "per-CPU folding: counters add, first/last keep min/max, flags OR, strings kept" {
 	fixture
 	# bpftool writes the same value on every possible CPU
@@ -128,7 +142,7 @@ fill() { # MAP N
 	bpftool map create "$XDPKIT_BPFFS/nobtf" type hash key 4 value 8 entries 4 name nobtf
 	run "$DUMP" "$XDPKIT_BPFFS/nobtf"
 	[ "$status" -eq 1 ]
-	[ "$output" = "xk-dump: error: $XDPKIT_BPFFS/nobtf: map has no BTF" ]
+	[ "$output" = "xk-dump: error: $XDPKIT_BPFFS/nobtf: map has no BTF, nor has a program that uses it" ]
 	run "$DUMP"
 	[ "$status" -eq 2 ]
 	run "$DUMP" --bogus x
@@ -157,16 +171,14 @@ fill() { # MAP N
 @test "--by-key: slots grouped by the key they carry, folded across CPUs, empty slots skipped" {
 	load_datapath
 	# a flow slot: key 10.0.0.1:40000 -> 10.0.0.2:80 tcp, ingress; 3 packets, 180 bytes,
-	# first 1 s, last 3 s, SYN|ACK; written by bpftool on every CPU, at two indexes
+	# first 1 s, last 3 s, SYN|ACK; written by bpftool on every CPU, in both ways of a set
 	slot="00 00 00 00 00 00 00 00 00 00 ff ff 0a 00 00 01
 	      00 00 00 00 00 00 00 00 00 00 ff ff 0a 00 00 02
 	      9c 40 00 50 06 04 00 00
 	      03 00 00 00 00 00 00 00  b4 00 00 00 00 00 00 00
 	      00 ca 9a 3b 00 00 00 00  00 5e d0 b2 00 00 00 00  12 00 00 00 00 00 00 00"
-	for idx in 5 77; do
-		# shellcheck disable=SC2086
-		bpftool map update pinned "$XDPKIT_BPFFS/m/flows" key "$idx" 0 0 0 value hex $slot
-	done
+	# shellcheck disable=SC2086
+	bpftool map update pinned "$XDPKIT_BPFFS/m/flows" key 5 0 0 0 value hex $slot $slot
 	run "$DUMP" --by-key key --type flow "$XDPKIT_BPFFS/m/flows"
 	[ "$status" -eq 0 ]
 	[ "${#lines[@]}" -eq 1 ]
@@ -187,7 +199,9 @@ slot_hex() { # PACKETS BYTES FIRST
 		00 00 00 00 00 00 00 00 00 00 ff ff c6 12 00 02 9c 40 00 50 06 04 00 00
 	printf '%02x 00 00 00 00 00 00 00 %02x 00 00 00 00 00 00 00 ' "$1" "$2"
 	case $3 in 1) printf '00 ca 9a 3b ' ;; 2) printf '00 94 35 77 ' ;; esac
-	printf '00 00 00 00 00 5e d0 b2 00 00 00 00 12 00 00 00 00 00 00 00\n'
+	printf '00 00 00 00 00 5e d0 b2 00 00 00 00 12 00 00 00 00 00 00 00 '
+	# the other way of the set: empty
+	printf '%s\n' "$(printf '00 %.0s' $(seq 80))"
 }
 
 @test "--save and --since: deltas exact, a counter that went down or a new first-seen counts whole; valgrind clean" {
@@ -232,4 +246,22 @@ slot_hex() { # PACKETS BYTES FIRST
 	[[ "$output" == *"not a reading saved by xk-dump --save"* ]]
 	run "$DUMP" --top 3 "$XDPKIT_BPFFS/m/flows"
 	[ "$status" -eq 2 ]
+}
+
+@test "a table made by bpftool map create (no BTF) is read through the BTF of the program that uses it" {
+	bpftool map create "$XDPKIT_BPFFS/t" type percpu_array key 4 value 160 entries 4 name flows
+	bpftool prog loadall "$XK_TOP/build/xdpkit.bpf.o" "$XDPKIT_BPFFS/p" map name flows pinned "$XDPKIT_BPFFS/t" \
+		pinmaps "$XDPKIT_BPFFS/m"
+	[ "$(bpftool -j map show pinned "$XDPKIT_BPFFS/t" | jq -c '[.btf_id, .max_entries]')" = '[null,4]' ]
+	# shellcheck disable=SC2046
+	bpftool map update pinned "$XDPKIT_BPFFS/t" key 3 0 0 0 value hex $(slot_hex 3 180 1)
+	run "$DUMP" "$XDPKIT_BPFFS/t"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.type, .src, .dport, .packets]' <<<"$output")" = "[\"flows\",\"198.18.0.1\",80,$((3 * NCPU))]" ]
+	[ "$("$DUMP" --count "$XDPKIT_BPFFS/t" | jq -c '[.entries, .capacity]')" = "[$NCPU,$((8 * NCPU))]" ]
+	[ "$("$DUMP" --layout "$XDPKIT_BPFFS/t" | jq -r .value_type)" = xk_flow_set ]
+	bpftool map create "$XDPKIT_BPFFS/alone" type percpu_array key 4 value 160 entries 4 name alone
+	run "$DUMP" "$XDPKIT_BPFFS/alone"
+	[ "$status" -eq 1 ]
+	[ "$output" = "xk-dump: error: $XDPKIT_BPFFS/alone: map has no BTF, nor has a program that uses it" ]
 }

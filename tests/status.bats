@@ -26,8 +26,14 @@ teardown() { xk_teardown; }
 	[ "$(jq -r .pins <<<"$s")" = "$(xk_pins "$A")" ]
 	[ "$(jq -c '[.netns, .netns_id]' <<<"$s")" = "[null,$(xk_nsid)]" ]
 	[ "$(jq -r .object.ingress_tag <<<"$s")" = "$(bpftool -j prog show id "$xdp_id" | jq -r .tag)" ]
-	[ "$(jq -c '.maps | map([.name, .map_type, .entries, .max_entries])' <<<"$s")" = \
-		'[["clock","percpu_array",1,1],["config","array",1,1],["flows","percpu_array",0,65536],["global","percpu_array",2,2],["ports","percpu_array",0,16384],["protos","percpu_array",256,256]]' ]
+	# count only: the tables have one set (two slots) on each CPU
+	n=$(tr , '\n' </sys/devices/system/cpu/possible | awk -F- '{ n += ($2 == "" ? 1 : $2 - $1 + 1) } END { print n }')
+	[ "$(jq -c '.maps | map([.name, .map_type, .entries, .max_entries, .slots, .capacity])' <<<"$s")" = \
+		"[[\"clock\",\"percpu_array\",1,1,null,null],[\"config\",\"array\",1,1,null,null],[\"flows\",\"percpu_array\",0,1,2,$((2 * n))],[\"global\",\"percpu_array\",2,2,null,null],[\"ports\",\"percpu_array\",0,1,2,$((2 * n))],[\"protos\",\"percpu_array\",256,256,null,null]]" ]
+	# memory: the kernel's figure per map, and their sum
+	[ "$(jq '.maps[] | select(.name == "protos") | .memory' <<<"$s")" = \
+		"$(bpftool -j map show pinned "$(xk_pins "$A")/protos" | jq .bytes_memlock)" ]
+	[ "$(jq '.memory == ([.maps[].memory] | add)' <<<"$s")" = true ]
 	now=$(date +%s)
 	[ "$(jq ".attached_at <= $now and .attached_at > $now - 60" <<<"$s")" = true ]
 }
@@ -38,7 +44,8 @@ teardown() { xk_teardown; }
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" == "$A: ok, features count, attached "*" UTC" ]]
 	[[ "${lines[1]}" == "  xdp native prog "*", tc egress prog "* ]]
-	[ "${lines[2]}" = "  maps: clock 1/1, config 1/1, flows 0/65536, global 2/2, ports 0/16384, protos 256/256" ]
+	n=$(tr , '\n' </sys/devices/system/cpu/possible | awk -F- '{ n += ($2 == "" ? 1 : $2 - $1 + 1) } END { print n }')
+	[[ "${lines[2]}" == "  maps: clock 1/1, config 1/1, flows 0/$((2 * n)), global 2/2, ports 0/$((2 * n)), protos 256/256; memory "*" KiB" ]]
 }
 
 @test "status: XDP program removed behind xdpkit's back is degraded, exit 1" {

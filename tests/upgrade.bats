@@ -65,29 +65,73 @@ map_write() { # PIN JSON
 	[[ "$output" == *"not an address"* ]]
 }
 
-@test "a table whose size changed is refused (exit 8) before anything changes; --recreate starts only it anew" {
+@test "a table whose layout changed is refused (exit 8) before anything changes; --recreate starts only it anew" {
 	xdp-attach "$A" stats
 	xk_addrs
 	xk_craft_in udp4 5
 	[ "$(xk_wait_count "$A" ingress packets 5)" = 5 ]
 	old=$(ip -j link show dev "$A" | jq .[0].xdp.prog.id)
-	lib=$(fixture_lib small)
+	lib=$(fixture_lib newslot)
 	XDPKIT_LIBEXEC=$lib run xdp-attach "$A" stats
 	[ "$status" -eq 8 ]
 	[ "${#lines[@]}" -eq 1 ]
-	[[ "$output" == *"changed pinned map flows (size 65536 -> 256)"* ]]
+	[[ "$output" == *"changed pinned map flows (value layout)"* ]]
 	[[ "$output" == *"--recreate"* ]]
 	[ "$(ip -j link show dev "$A" | jq .[0].xdp.prog.id)" = "$old" ]
 	[ -z "$(ls -d "$(xk_pins "$A")"/_* 2>/dev/null)" ]
 	XDPKIT_LIBEXEC=$lib run xdp-attach "$A" stats --recreate
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"map flows starts anew (--recreate)"* ]]
-	[ "$(bpftool -j map show pinned "$(xk_pins "$A")/flows" | jq .max_entries)" = 256 ]
 	[ "$(xk_count "$A" ingress packets)" = 5 ]
-	[ "$(xdp-stats "$A" --json | jq -s 'map(select(.type == "flow")) | length')" = 0 ]
+	[ "$(XDPKIT_LIBEXEC=$lib xdp-stats "$A" --json | jq -s 'map(select(.type == "flow")) | length')" = 0 ]
 	xk_craft_in udp4 1
 	[ "$(xk_wait_count "$A" ingress packets 6)" = 6 ]
-	[ "$(xdp-stats "$A" --json | jq -s 'map(select(.type == "flow")) | length')" = 1 ]
+	[ "$(XDPKIT_LIBEXEC=$lib xdp-stats "$A" --json | jq -c 'select(.type == "flow") | [.packets, .later_counter]')" = '[1,0]' ]
+}
+
+@test "table sizes are set at attach: one set while stats is off, the default when it comes on, --flows/--ports" {
+	tbl() { bpftool -j map show pinned "$(xk_pins "$A")/$1" | jq .max_entries; }
+	xdp-attach "$A" count
+	[ "$(tbl flows) $(tbl ports)" = "1 1" ]
+	xk_send_in 3 100
+	[ "$(xk_wait_count "$A" ingress packets 3)" = 3 ]
+	run xdp-attach "$A" stats
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"flows: 65536 slots per CPU (were 2): a new table"* ]]
+	[[ "$output" == *"programs replaced, counters kept"* ]]
+	[ "$(tbl flows) $(tbl ports)" = "32768 8192" ]
+	[ "$(xk_count "$A" ingress packets)" = 3 ]
+	# switching stats off and on again is a config write: the tables stay
+	xdp-detach "$A" stats
+	run xdp-attach "$A" stats
+	[[ "$output" == *"already attached"* ]]
+	[ "$(tbl flows)" = 32768 ]
+	run xdp-attach "$A" stats --flows 1024 --ports=64
+	[ "$status" -eq 0 ]
+	[ "$(tbl flows) $(tbl ports)" = "512 32" ]
+	[ "$(xdp-status "$A" --json | jq -c '.maps[] | select(.name == "flows") | .slots')" = 1024 ]
+	xk_addrs
+	xk_craft_in udp4 2
+	[ "$(xk_wait_count "$A" ingress packets 5)" = 5 ]
+	[ "$(xdp-stats "$A" --json | jq -c 'select(.type == "flow") | .packets')" = 2 ]
+	for bad in 1000 0 1 33554432 x; do
+		run xdp-attach "$A" stats --flows "$bad"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"--flows: slots per CPU, a power of two"* ]]
+	done
+	[ "$(tbl flows)" = 512 ]
+}
+
+@test "the default table size: at most 16 MiB of copies over the possible CPUs, at most the object's" {
+	rule() { # CPUS WAYS SLOT_BYTES OBJECT_SLOTS
+		XK_SHARE=$XK_TOP/lib sh -c '. "$XK_SHARE/xdpkit.sh"; n=$1; xk_possible_cpus() { echo "$n"; }
+			xk_default_slots "$2" "$3" "$4"' rule "$@"
+	}
+	[ "$(rule 2 2 80 65536)" = 65536 ]
+	[ "$(rule 64 2 80 65536)" = 2048 ]
+	[ "$(rule 256 2 80 65536)" = 512 ]
+	[ "$(rule 64 2 32 16384)" = 8192 ]
+	[ "$(rule 100000 2 80 65536)" = 2 ]
 }
 
 @test "pins in the layout before 0.3 are found by status and detach, and adopted by attach with their counters" {
