@@ -23,7 +23,7 @@ BPF_OBJS := $(BUILD)/xdpkit.bpf.o $(BUILD)/pass.bpf.o
 HELPERS := $(BUILD)/xk-dump
 VERSION_FILE := $(BUILD)/version
 BIN := $(wildcard bin/xdp-*)
-SHELL_FILES := $(BIN) $(wildcard lib/*.sh) $(wildcard tests/*.sh examples/*.sh) .ci/run
+SHELL_FILES := $(BIN) $(wildcard lib/*.sh lib/modules/*.sh) $(wildcard tests/*.sh examples/*.sh) .ci/run
 
 # Debian/Ubuntu packages: to build, to run, to test.
 DEPS_BUILD := make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config
@@ -143,10 +143,11 @@ demo: need-root deps-auto ## install deps, build, attach to a throwaway veth pai
 # share/xdpkit/. The commands find the rest from their own place, so the
 # tree can be moved (DESTDIR) and still works.
 install: all ## install under $(DESTDIR)$(PREFIX)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/xdpkit $(DESTDIR)$(PREFIX)/share/xdpkit
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/xdpkit $(DESTDIR)$(PREFIX)/share/xdpkit/modules
 	install -m 0644 $(BUILD)/xdpkit.bpf.o $(VERSION_FILE) $(DESTDIR)$(PREFIX)/lib/xdpkit/
 	install -m 0755 $(HELPERS) $(BIN) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 lib/*.sh lib/*.jq $(DESTDIR)$(PREFIX)/share/xdpkit/
+	install -m 0644 lib/modules/*.sh $(DESTDIR)$(PREFIX)/share/xdpkit/modules/
 
 uninstall: ## remove what install put there (and the directories it made, when empty)
 	for f in $(BIN) $(HELPERS); do rm -f $(DESTDIR)$(PREFIX)/bin/$${f##*/}; done

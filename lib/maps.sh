@@ -91,15 +91,6 @@ xk_is_table='.value != null and (.value | test("^\\{way@0:\\[[0-9]+\\]"))'
 xk_table_info='(.value | capture("^\\{way@0:\\[(?<w>[0-9]+)\\]").w | tonumber) as $w
 	| "\(.map) \($w) \(.value_size / $w) \(.max_entries)"'
 
-# The feature a table serves: its size is the default while that feature is
-# on, the smallest (one set) while it is off.
-xk_table_feature() { # NAME
-	case $1 in
-	flows | ports) echo stats ;;
-	*) echo "$1" ;;
-	esac
-}
-
 # The CPUs per-CPU maps are allocated for (/sys/devices/system/cpu/possible).
 xk_possible_cpus() {
 	tr ',' '\n' </sys/devices/system/cpu/possible 2>/dev/null |

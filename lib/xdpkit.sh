@@ -7,6 +7,8 @@
 #   pins.sh  scopes: where an interface's (or a cgroup's) pins live
 #   maps.sh  reading, writing and comparing pinned maps (through BTF)
 #   net.sh   ip and tc: what is attached, and whether it is xdpkit's
+#   modules/ one file per module: its scope, and how status and detach
+#            treat it
 #
 # Sourced, not run. POSIX sh.
 # shellcheck disable=SC2034 # the constants are used by the commands
@@ -75,3 +77,22 @@ xk_version() {
 . "$XK_SHARE/maps.sh"
 # shellcheck source=lib/net.sh
 . "$XK_SHARE/net.sh"
+
+# The modules (lib/modules/NAME.sh, see iface.sh): what xdp-status and
+# xdp-detach --all iterate over. A new module is a new file there.
+xk_modules() {
+	local f n
+	for f in "$XK_SHARE"/modules/*.sh; do
+		n=${f##*/}
+		n=${n%.sh}
+		case $n in '' | *[!a-z0-9_]*) continue ;; esac
+		[ -r "$f" ] && printf '%s\n' "$n"
+	done
+}
+# shellcheck source=lib/modules/iface.sh
+. "$XK_SHARE/modules/iface.sh"
+for xk_m in $(xk_modules); do
+	# shellcheck source=/dev/null # the modules found at run time
+	[ "$xk_m" = iface ] || . "$XK_SHARE/modules/$xk_m.sh"
+done
+unset xk_m

@@ -140,7 +140,7 @@ map_write() { # PIN JSON
 	[ "$(xk_wait_count "$A" ingress packets 4)" = 4 ]
 	mv "$(xk_pins "$A")" "$XDPKIT_BPFFS/$A"
 	rmdir "$XDPKIT_BPFFS/net/$(xk_nsid)" "$XDPKIT_BPFFS/net"
-	run xdp-status --json
+	run xdp-status "$A" --json
 	[ "$status" -eq 1 ]
 	[ "$(jq -r .health <<<"$output")" = degraded ]
 	[[ "$(jq -r '.problems[]' <<<"$output")" == *"layout before 0.3"* ]]

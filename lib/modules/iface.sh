@@ -1,0 +1,194 @@
+# lib/modules/iface.sh - the module "iface": the datapath of one interface
+# (bpf/xdpkit.bpf.c: XDP on ingress, tc clsact on egress), its scope
+# (net/NETNS/IFACE, lib/pins.sh), its features (the object's enum
+# xk_feature), its tables, and how xdp-status reports it and xdp-detach
+# takes it off. xdp-attach is its attach command.
+#
+# A module is a file here that defines xk_mod_NAME_dirs (its pin
+# directories, one a line), xk_mod_NAME_status DIR (one JSON status line)
+# and xk_mod_NAME_detach DIR (take it off, then its pins); xdp-status and
+# xdp-detach --all iterate over every module (lib/xdpkit.sh: xk_modules).
+# Sourced by lib/xdpkit.sh, after the rest of the library.
+# shellcheck disable=SC2154 # xk_is_table and the like come from lib/maps.sh
+
+# Every pin directory of the module.
+xk_mod_iface_dirs() { xk_all_pindirs; }
+
+# The feature a table serves: its size is the default while that feature is
+# on, the smallest (one set) while it is off.
+xk_mod_iface_table_feature() { # TABLE
+	case $1 in
+	flows | ports) echo stats ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# A JSON array about the maps pinned in DIR: type, entries, size, memory
+# (the kernel's figure: every CPU's copy). A table's entries are the slots
+# in use on all CPUs, counted by the helper (xk-dump --count: no folding,
+# nothing printed per slot), out of its capacity (slots times CPUs).
+maps_status() { # DIR
+	local p d
+	d=$1
+	set --
+	for p in "$d"/*; do
+		case ${p##*/} in xdpkit_* | _*) continue ;; esac
+		[ -e "$p" ] && set -- "$@" "$p"
+	done
+	[ $# -gt 0 ] || { echo '[]'; return 0; }
+	{
+		for p in "$@"; do
+			xk_layouts "$p" 2>/dev/null | jq -c '{l: .}' || :
+			case $(xk_layouts "$p" 2>/dev/null | jq -r "$xk_is_table" 2>/dev/null) in
+			true) xk_dump --count "$p" 2>/dev/null | jq -c --arg n "${p##*/}" '{c: (. + {pin: $n})}' || : ;;
+			esac
+			bpftool -j map show pinned "$p" 2>/dev/null | jq -c --arg n "${p##*/}" '{i: (. + {pin: $n})}' ||
+				jq -nc --arg n "${p##*/}" '{i: {pin: $n}}'
+		done
+	} | jq -sc "
+		(map(.l // empty) | INDEX(.map)) as \$l | (map(.c // empty) | INDEX(.pin)) as \$c
+		| [.[] | .i // empty | . as \$i | \$l[\$i.pin] as \$lay
+		   | ((\$lay // {}) | if $xk_is_table then $xk_table_info | split(\" \")[1] | tonumber
+		                      else null end) as \$ways
+		   | {name: \$i.pin, map_type: \$i.type, max_entries: \$i.max_entries,
+		      slots: (if \$ways != null then \$i.max_entries * \$ways else null end),
+		      capacity: (\$c[\$i.pin].capacity // null),
+		      entries: (if \$ways != null then \$c[\$i.pin].entries
+		                elif (\$i.type // \"\" | test(\"array\")) then \$i.max_entries else null end),
+		      memory: (\$i.bytes_memlock // null),
+		      readable: (\$lay != null and \$lay.value != null)}]"
+}
+
+# One JSON object about a pinned program, or null.
+prog_status() {
+	[ -e "$1" ] || { echo null; return 0; }
+	bpftool -j prog show pinned "$1" 2>/dev/null |
+		jq -c '{id, tag, loaded_at}' || echo null
+}
+
+xk_mod_iface_status() { # PINDIR
+	local d i cfg present maps p ing egr ifindex nsgone interrupted ours
+	d=$1
+	i=$(xk_pindir_iface "$d")
+	nsgone=false
+	xk_enter_ns "$(xk_pindir_ns "$d")" || nsgone=true
+	cfg=$(xk_dump "$d/config" 2>/dev/null) || cfg=null
+	present=false ifindex=null
+	xdp_mode="" xdp_id="" xdp_name="" tc_id="" tc_others=0
+	if [ "$nsgone" = false ] && xk_iface_exists "$i"; then
+		present=true
+		ifindex=$(xk_ifindex "$i")
+		xk_xdp_state "$i"
+		xk_tc_state "$i"
+	fi
+	maps=$(maps_status "$d")
+	ing=$(prog_status "$d/xdpkit_ingress")
+	egr=$(prog_status "$d/xdpkit_egress")
+	interrupted=false
+	for p in "$d"/_new*; do [ ! -d "$p" ] || interrupted=true; done
+	ours=$(xk_our_prog_ids "$d" | jq -R 'tonumber? // empty' | jq -sc .)
+	jq -nc --arg i "$i" --argjson cfg "$cfg" --argjson present "$present" \
+		--argjson ifindex "$ifindex" --arg pins "$d" --arg root "$XK_ROOT" \
+		--arg ns "$XK_NS" --arg nsname "$XK_NSNAME" --argjson nsgone "$nsgone" \
+		--arg xdp_id "$xdp_id" --arg xdp_name "$xdp_name" --arg xdp_mode "$xdp_mode" \
+		--arg tc_id "$tc_id" --argjson tc_others "${tc_others:-0}" --argjson ours "$ours" \
+		--argjson maps "$maps" --argjson interrupted "$interrupted" \
+		--argjson ing "$ing" --argjson egr "$egr" --arg version "$(xk_version)" '
+	  ($xdp_id | tonumber? // null) as $xid | ($tc_id | tonumber? // null) as $tid
+	  | ($cfg.flags // []) as $flags
+	  | {type: "status", ts: (now * 1e6 | floor / 1e6), iface: $i, version: $version,
+	     netns: (if $nsname == "" then null else $nsname end), netns_id: ($ns | tonumber),
+	     pins: $pins, present: $present, ifindex: $ifindex,
+	     features: ($cfg.features // null),
+	     attached_at: ($cfg.attached_at // null), changed_at: ($cfg.changed_at // null),
+	     xdp: {mode: ($cfg.xdp_mode // null), prog_id: ($ing.id // null),
+	           attached: ($xid != null and ($ours | index($xid)) != null)},
+	     tc: (if ($flags | index("ingress_only")) then null else
+	          {prog_id: ($egr.id // null),
+	           attached: ($tid != null and ($ours | index($tid)) != null)} end),
+	     object: {ingress_tag: $ing.tag, egress_tag: $egr.tag, loaded_at: $ing.loaded_at},
+	     maps: $maps, memory: ([$maps[].memory // 0] | add // 0)}
+	  | .problems = [
+	      (if $cfg == null then "config map unreadable" else empty end),
+	      (if $nsgone then "its network namespace (net:\($ns)) is gone"
+	       elif $present | not then "interface \($i) does not exist"
+	       elif $cfg != null and $cfg.ifindex != $ifindex and .xdp.attached == false then
+	         "pins belong to an earlier \($i) (ifindex \($cfg.ifindex), now \($ifindex))"
+	       else empty end),
+	      (if $interrupted then "an attach was interrupted: xdp-attach \($i) finishes it, xdp-detach \($i) removes it" else empty end),
+	      (if ($pins | startswith($root + "/net/") | not) then "pins in the layout before 0.3: xdp-attach \($i) moves them" else empty end),
+	      (if $present and (.xdp.attached | not) then
+	         (if $xid != null then "XDP program \($xid) (\($xdp_name)) is not xdpkit'"'"'s"
+	          else "XDP program not attached" end) else empty end),
+	      (if $present and .tc != null and (.tc.attached | not) then "tc egress filter not attached" else empty end),
+	      (.maps[] | select(.readable | not) | "map \(.name) unreadable")]
+	  | .health = (if $nsgone or ($present | not)
+	                 or ($cfg != null and $cfg.ifindex != $ifindex and .xdp.attached == false) then "stale"
+	               elif (.problems | length) > 0 then "degraded" else "ok" end)'
+}
+
+# Take everything of the pin directory $dir off $iface, then the pins.
+detach_all() {
+	local cfg flags here f i failed
+	flags='[]' failed=0 here=0
+	# an interrupted first attach wrote its config only in _new
+	if cfg=$(xk_config "$dir" 2>/dev/null) || cfg=$(xk_config "$dir/_new/map" 2>/dev/null); then
+		flags=$(printf '%s' "$cfg" | jq -c .flags)
+	else
+		cfg=""
+	fi
+	if xk_iface_exists "$iface"; then
+		xk_unattach "$iface" "$dir" || failed=1
+		if [ -z "$cfg" ] || [ "$(printf '%s' "$cfg" | jq .ifindex)" = "$(xk_ifindex "$iface")" ]; then
+			here=1
+		else
+			warn "$iface: the pins belong to an earlier $iface; removing them"
+		fi
+	fi
+	if [ "$here" -eq 1 ] && printf '%s' "$flags" | jq -e 'index("clsact_ours")' >/dev/null &&
+		xk_has_clsact "$iface"; then
+		if [ -z "$(xk_ns tc filter show dev "$iface" ingress)$(xk_ns tc filter show dev "$iface" egress)" ]; then
+			xk_ns tc qdisc del dev "$iface" clsact || { warn "$iface: removing the clsact qdisc failed"; failed=1; }
+		else
+			warn "$iface: keeping the clsact qdisc: other filters use it"
+		fi
+	fi
+	# moved to another namespace since: its programs go with it
+	xk_find_ours "$dir" | unattach_found
+	[ "$failed" -eq 0 ] || die "$EX_FAIL" "$iface: not everything could be removed; the pins stay ($dir)"
+	rm -rf "$dir" || die "$EX_FAIL" "$dir: cannot remove the pins"
+	xk_prune "$dir"
+	rm -f "$XK_RUNDIR/$(xk_lockname "$iface").object"
+	warn "$iface: detached${XK_NSNAME:+ (netns $XK_NSNAME)}"
+}
+
+# Lines "NSFILE IFACE" from xk_find_ours: take our programs off there.
+unattach_found() (
+	while read -r f i; do
+		warn "$iface: its XDP program is attached to $i in ${f#/run/netns/}: removing it there"
+		# shellcheck disable=SC2030 # in this subshell only, on purpose
+		if [ "$f" = - ]; then XK_NSFILE=""; else XK_NSFILE=$f; fi
+		xk_unattach "$i" "$dir" || :
+	done
+)
+
+# Take the interface of one pin directory off (xdp-detach --all runs it in
+# a subshell of its own per directory, so that one failing does not stop
+# the others).
+xk_mod_iface_detach() { # DIR
+	iface=$(xk_pindir_iface "$1")
+	xk_valid_iface "$iface" || { warn "$1: not an interface's pins; left alone"; return 0; }
+	xk_enter_ns "$(xk_pindir_ns "$1")" ||
+		warn "$iface: its network namespace (net:$XK_NS) is gone; removing its pins"
+	xk_lock "$(xk_lockname "$iface")"
+	dir=$1
+	# shellcheck disable=SC2031 # set by xk_enter_ns, in this shell
+	if [ -n "$XK_NSFILE" ] || [ "$XK_NS" = "$XK_OWN_NS" ]; then
+		detach_all
+	else
+		xk_find_ours "$dir" | unattach_found
+		rm -rf "$dir" || die "$EX_FAIL" "$dir: cannot remove the pins"
+		xk_prune "$dir"
+		warn "$iface: detached (stale)"
+	fi
+}
