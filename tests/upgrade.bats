@@ -244,3 +244,18 @@ map_write() { # PIN JSON
 	[[ "$output" == *"$XDPKIT_BPFFS/net must be owned by root and writable only by root"* ]]
 	[ -z "$(ip -j link show dev "$A" | jq -r '.[0].xdp // empty')" ]
 }
+
+@test "a pinned flows map that is not a table of sets (as 0.2's was) lends it no size: --recreate makes the default" {
+	xdp-attach "$A" stats --flows 1024
+	d=$(xk_pins "$A")
+	rm "$d/flows"
+	# 0.2's flow map: 65,536 entries of one 80-byte slot each
+	bpftool map create "$d/flows" type percpu_array key 4 value 80 entries 65536 name flows
+	run xdp-attach "$A" stats
+	[ "$status" -eq 8 ]
+	[[ "$output" == *"changed pinned map flows"* ]]
+	run xdp-attach "$A" stats --recreate
+	[ "$status" -eq 0 ]
+	[ "$(bpftool -j map show pinned "$d/flows" | jq .max_entries)" = 32768 ]
+	[ "$(xdp-status "$A" --json | jq -r .health)" = ok ]
+}
