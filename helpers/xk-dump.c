@@ -23,7 +23,8 @@
  *
  * --top N keeps the N rows with the largest MEMBER (--sort, a counter of the
  * value), or with --top-per M the N largest for each value of the key's
- * member M (e.g. dir); rows come out largest first. --by-key tables only.
+ * member M (e.g. dir); rows come out largest first. With --since they rank
+ * by MEMBER's increase, and equal increases (an idle table) by MEMBER. --by-key tables only.
  * N 0 prints no rows (with --save: take a reading, print nothing).
  *
  * --save FILE writes the reading (folded rows, its map id and monotonic time)
@@ -95,6 +96,7 @@ struct sel {
 	size_t row;             /* index of the folded row in dump.sel_rows */
 	const char *prev;       /* its value in the --since reading, or NULL */
 	unsigned long long rank;
+	unsigned long long total;   /* ties of rank (idle rates) go by the total */
 	unsigned long long group;
 };
 
@@ -174,6 +176,8 @@ static int cmp_sel_rank(const void *a, const void *b)
 
 	if (x->rank != y->rank)
 		return x->rank > y->rank ? -1 : 1;
+	if (x->total != y->total)
+		return x->total > y->total ? -1 : 1;
 	return memcmp(sel_base + x->row * sel_rsize + cmp_off,
 		      sel_base + y->row * sel_rsize + cmp_off, cmp_size);
 }
@@ -399,6 +403,7 @@ static int select_row(struct dump *d, const char *acc, const char *prev)
 		bj_uint(&d->bj, d->sort_type, prev + d->sort_off, &p);
 	/* with --since, the increase; a reset counts whole */
 	e->rank = d->since ? (v >= p ? v - p : v) : v;
+	e->total = v;
 	e->group = 0;
 	if (d->top_per)
 		bj_uint(&d->bj, d->per_type, acc + d->bk_off + d->per_off, &e->group);

@@ -71,7 +71,7 @@ xk_bpffs_mount() {
 xk_require_bpffs() {
 	xk_check_root
 	xk_is_bpffs "$(xk_bpffs_mount)" ||
-		die "$EX_ENV" "no bpf filesystem at $(xk_bpffs_mount) (for $XK_ROOT): mount -t bpf bpf /sys/fs/bpf (xdp-check does it)"
+		die "$EX_ENV" "no bpf filesystem at $(xk_bpffs_mount) (for $XK_ROOT): mount -t bpf bpf $(xk_bpffs_mount)$([ "$(xk_bpffs_mount)" != /sys/fs/bpf ] || echo ' (xdp-check does it)')"
 }
 
 # Root, kernel, BTF and bpffs: what changing the datapath needs.
@@ -110,7 +110,7 @@ xk_own_dir() { # DIR [TOP]
 # Serialise commands that change one scope (NAME: a file name). The lock is
 # dropped when the shell exits (fd 9 closes). Lock files stay: removing one
 # would race with a command waiting on it.
-xk_lock() { # NAME
+xk_lock() { # NAME [LABEL: what messages call it]
 	local f wait
 	wait=${XDPKIT_LOCK_WAIT:-30}
 	case $wait in
@@ -122,12 +122,16 @@ xk_lock() { # NAME
 	(umask 077 && : >>"$f") 2>/dev/null || die "$EX_FAIL" "cannot open lock $f"
 	exec 9>>"$f" || die "$EX_FAIL" "cannot open lock $f"
 	flock -w "$wait" 9 ||
-		die "$EX_LOCK" "$1: another xdpkit command holds $f (waited $wait s)"
+		die "$EX_LOCK" "${2:-$1}: another xdpkit command holds $f (waited $wait s)"
 }
 
 # A test hook: XDPKIT_TEST_KILL_AT=STEP kills the command with SIGKILL at
 # that step of a change (tests/crash.bats), to prove that whatever is left
-# is recognised and finished or undone by the next command.
+# is recognised and finished or undone by the next command; STEP:TERM (or
+# :INT, :HUP) sends that signal instead.
 xk_step() { # STEP
-	[ "${XDPKIT_TEST_KILL_AT:-}" != "$1" ] || kill -9 $$
+	case ${XDPKIT_TEST_KILL_AT:-} in
+	"$1") kill -9 $$ ;;
+	"$1":TERM | "$1":INT | "$1":HUP) kill -s "${XDPKIT_TEST_KILL_AT#*:}" $$ ;;
+	esac
 }

@@ -110,13 +110,14 @@ xk_default_slots() { # WAYS SLOT_BYTES OBJECT_SLOTS
 	echo "$p"
 }
 
-# A table size given by the user: slots per CPU, a power of two, at least
-# WAYS, at most 2^24.
+# A table size given by the user: slots per CPU, a power of two, at least two
+# sets (one set is the size of a table whose feature is off) and at most
+# 2^24.
 xk_check_slots() { # OPTION VALUE WAYS
 	case $2 in
-	'' | *[!0-9]* | ?????????*) xk_usage "$1: slots per CPU, a power of two from $3 to 16777216, not '$2'" ;;
+	'' | *[!0-9]* | ?????????*) xk_usage "$1: slots per CPU, a power of two from $(($3 * 2)) to 16777216, not '$2'" ;;
 	esac
-	if [ "$2" -lt "$3" ] || [ "$2" -gt 16777216 ] || [ $(($2 & ($2 - 1))) -ne 0 ]; then
-		xk_usage "$1: slots per CPU, a power of two from $3 to 16777216, not '$2'"
+	if [ "$2" -lt $(($3 * 2)) ] || [ "$2" -gt 16777216 ] || [ $(($2 & ($2 - 1))) -ne 0 ]; then
+		xk_usage "$1: slots per CPU, a power of two from $(($3 * 2)) to 16777216, not '$2'"
 	fi
 }

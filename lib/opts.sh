@@ -67,6 +67,7 @@ xk_opts() { # SPEC ARG...
 				val=$1
 				shift
 			fi
+			[ -n "$val" ] || xk_usage "$name needs a value, not an empty one"
 			case $spec in
 			*" $n+ "*) eval "[ -z \"\$$var\" ] || val=\"\$$var \$val\"" ;;
 			esac

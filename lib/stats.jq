@@ -49,9 +49,11 @@ def xk_dir($d): if $d == "both" then . else map(select(.dir == null or .dir == $
 # The first $n lines of each of the types flow, port, conversation and host,
 # by field $by, largest first; other lines pass.
 def xk_top($n; $by):
-  (map(select(.type | IN("flow", "port", "conversation", "host") | not))),
-  (group_by(.type)[] | select(.[0].type | IN("flow", "port", "conversation", "host"))
-   | sort_by(-(.[$by] // 0)) | .[:$n])
+  # equal rates (an idle interface) go by the totals
+  ({pps: "packets", bps: "bytes"}[$by] // $by) as $total
+  | (map(select(.type | IN("flow", "port", "conversation", "host") | not))),
+    (group_by(.type)[] | select(.[0].type | IN("flow", "port", "conversation", "host"))
+     | sort_by([-(.[$by] // 0), -(.[$total] // 0)]) | .[:$n])
   | .[];
 
 # Add up the counters and rates of a group of flow lines.

@@ -146,3 +146,16 @@ nothing_attached() {
 	run xdp-detach "$A" count
 	one_line_error 7 xdp-detach
 }
+
+@test "an empty value is refused, not taken for the default (exit 2)" {
+	for args in "--flows=" "--ports=" "--mode=" "--netns=" "--mode ''"; do
+		eval "run xdp-attach \"\$A\" count $args"
+		one_line_error 2 xdp-attach
+		[[ "$output" == *"needs a value, not an empty one"* ]]
+	done
+	run xdp-stats "$A" --top=
+	one_line_error 2 xdp-stats
+	run xdp-stats "$A" --by ''
+	one_line_error 2 xdp-stats
+	nothing_attached
+}

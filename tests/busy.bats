@@ -176,3 +176,18 @@ flood() {
 	[[ "$output" == *"top 10 conversations by bytes since attach"* ]]
 	[[ "$output" =~ tcp\ +198\.18\.77\.1:[0-9]+\ +198\.18\.77\.2:7025 ]]
 }
+
+@test "on an idle interface the top lists rank by the totals, not at random" {
+	xdp-attach "$A" stats
+	xk_addrs
+	xk_craft_in udp_to 5 7001
+	xk_craft_in udp_to 9 7002
+	xk_craft_in udp_to 3 7003
+	xk_craft_in udp_to 7 7004
+	[ "$(xk_wait_count "$A" ingress packets 24)" = 24 ]
+	# nothing moves during the interval: every rate is 0
+	run xdp-stats "$A" --json --by ports --top 2 --interval 1
+	[ "$(jq -sc 'map(select(.type == "port") | [.port, .pps])' <<<"$output")" = '[[7002,0],[7004,0]]' ]
+	run xdp-stats "$A" --json --by flows --top 2 --interval 1
+	[ "$(jq -sc 'map(select(.type == "flow") | .dport)' <<<"$output")" = '[7002,7004]' ]
+}

@@ -54,7 +54,21 @@ killed_attach() { # STEP ARG...
 		killed_attach "$step" "$A" count
 		run xdp-detach "$A"
 		[ "$status" -eq 0 ]
+		# the same interface, whatever config held when the attach died
+		[[ "$output" != *"earlier"* ]]
 		nothing_left
+	done
+}
+
+@test "SIGTERM or SIGINT in the middle of a first attach: it says so, undoes it, exits 128+N" {
+	for sig in TERM:143 INT:130 HUP:129; do
+		for step in configured xdp clsact tc; do
+			XDPKIT_TEST_KILL_AT=$step:${sig%:*} run env --default-signal=INT xdp-attach "$A" count
+			echo "$step $sig: $status $output"
+			[ "$status" -eq "${sig#*:}" ]
+			[ "${lines[-1]}" = "xdp-attach: $A: interrupted (signal $((${sig#*:} - 128))): what this run changed is undone" ]
+			nothing_left
+		done
 	done
 }
 

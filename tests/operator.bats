@@ -288,3 +288,29 @@ shim() {
 	run busybox sh "$XK_TOP/bin/xdp-detach" "$A"
 	[ "$status" -eq 0 ]
 }
+
+@test "attach after the XDP program or tc filter was removed behind its back says what it put back" {
+	xdp-attach "$A" count
+	ip link set dev "$A" xdp off
+	run xdp-attach "$A" count
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"the XDP program had gone and is attached again"* ]]
+	tc filter del dev "$A" egress pref 22596 handle 1 bpf
+	run xdp-attach "$A" count
+	[[ "$output" == *"the tc egress filter had gone and is attached again"* ]]
+	[ "$(xdp-status "$A" --json | jq -r .health)" = ok ]
+}
+
+@test "xdp-stats says when nothing is counted, or the counts are an earlier interface's" {
+	xdp-attach "$A" count
+	xdp-detach "$A" count
+	run xdp-stats "$A" --json
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "xdp-stats: $A: no feature is on: nothing is counted (xdp-attach $A count or stats)" ]
+	ip link del "$A"
+	run xdp-stats "$A" --json
+	[ "${lines[0]}" = "xdp-stats: $A: the interface is gone: these are the counts it had (xdp-detach $A removes them)" ]
+	xk_veth_pair
+	run xdp-stats "$A" --json
+	[[ "${lines[0]}" == "xdp-stats: $A: these are the counts of an earlier $A (ifindex "* ]]
+}

@@ -114,12 +114,18 @@ map_write() { # PIN JSON
 	xk_craft_in udp4 2
 	[ "$(xk_wait_count "$A" ingress packets 5)" = 5 ]
 	[ "$(xdp-stats "$A" --json | jq -c 'select(.type == "flow") | .packets')" = 2 ]
-	for bad in 1000 0 1 33554432 x; do
+	# one set is the size of a table whose feature is off: not one to ask for
+	for bad in 1000 0 1 2 33554432 x; do
 		run xdp-attach "$A" stats --flows "$bad"
 		[ "$status" -eq 2 ]
 		[[ "$output" == *"--flows: slots per CPU, a power of two"* ]]
 	done
 	[ "$(tbl flows)" = 512 ]
+	# the smallest size there is to ask for stays, run after run
+	xdp-attach "$A" stats --flows 4
+	run xdp-attach "$A" stats
+	[[ "$output" == *"already attached"* ]]
+	[ "$(tbl flows)" = 2 ]
 }
 
 @test "the default table size: at most 16 MiB of copies over the possible CPUs, at most the object's" {
@@ -258,4 +264,23 @@ map_write() { # PIN JSON
 	[ "$status" -eq 0 ]
 	[ "$(bpftool -j map show pinned "$d/flows" | jq .max_entries)" = 32768 ]
 	[ "$(xdp-status "$A" --json | jq -r .health)" = ok ]
+}
+
+@test "an interface moved into another namespace: attach there names it, status says where it went" {
+	xdp-attach "$A" count --ingress-only
+	ip link set "$A" netns "$NS"
+	run xdp-attach "$A" count --netns "$NS"
+	[ "$status" -eq 5 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *"is xdpkit's, pinned for $A in net:$(xk_nsid): the interface was moved here"* ]]
+	run xdp-status "$A" --json
+	[[ "$(jq -r '.problems[]' <<<"$output")" == *"its XDP program is attached to $A in $NS: moved there?"* ]]
+	xdp-detach "$A"
+	run xdp-status --netns "$NS" --json
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	xdp-attach "$A" count --netns "$NS" --ingress-only
+	run xdp-status --netns "$NS" --json
+	[ "$(jq -c '[.iface, .netns, .health]' <<<"$output")" = "[\"$A\",\"$NS\",\"ok\"]" ]
+	xdp-detach "$A" --netns "$NS"
 }

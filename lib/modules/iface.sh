@@ -67,12 +67,13 @@ prog_status() {
 }
 
 xk_mod_iface_status() { # PINDIR
-	local d i cfg present maps p ing egr ifindex nsgone interrupted ours
+	local d i cfg present maps p ing egr ifindex nsgone interrupted ours moved
 	d=$1
 	i=$(xk_pindir_iface "$d")
 	nsgone=false
 	xk_enter_ns "$(xk_pindir_ns "$d")" || nsgone=true
-	cfg=$(xk_dump "$d/config" 2>/dev/null) || cfg=null
+	# an interrupted first attach has its config and programs in _new only
+	cfg=$(xk_dump "$d/config" 2>/dev/null) || cfg=$(xk_dump "$d/_new/map/config" 2>/dev/null) || cfg=null
 	present=false ifindex=null
 	xdp_mode="" xdp_id="" xdp_name="" tc_id="" tc_others=0
 	if [ "$nsgone" = false ] && xk_iface_exists "$i"; then
@@ -82,17 +83,22 @@ xk_mod_iface_status() { # PINDIR
 		xk_tc_state "$i"
 	fi
 	maps=$(maps_status "$d")
-	ing=$(prog_status "$d/xdpkit_ingress")
-	egr=$(prog_status "$d/xdpkit_egress")
+	p=$d
+	[ -e "$d/xdpkit_ingress" ] || [ ! -e "$d/_new/prog/xdpkit_ingress" ] || p=$d/_new/prog
+	ing=$(prog_status "$p/xdpkit_ingress")
+	egr=$(prog_status "$p/xdpkit_egress")
 	interrupted=false
 	for p in "$d"/_new*; do [ ! -d "$p" ] || interrupted=true; done
+	# gone from here: moved to another namespace, with its programs?
+	moved=""
+	[ "$present" = true ] || moved=$(xk_find_ours "$d" | head -n 1)
 	ours=$(xk_our_prog_ids "$d" | jq -R 'tonumber? // empty' | jq -sc .)
 	jq -nc --arg i "$i" --argjson cfg "$cfg" --argjson present "$present" \
 		--argjson ifindex "$ifindex" --arg pins "$d" --arg root "$XK_ROOT" \
 		--arg ns "$XK_NS" --arg nsname "$XK_NSNAME" --argjson nsgone "$nsgone" \
 		--arg xdp_id "$xdp_id" --arg xdp_name "$xdp_name" --arg xdp_mode "$xdp_mode" \
 		--arg tc_id "$tc_id" --argjson tc_others "${tc_others:-0}" --argjson ours "$ours" \
-		--argjson maps "$maps" --argjson interrupted "$interrupted" \
+		--argjson maps "$maps" --argjson interrupted "$interrupted" --arg moved "$moved" \
 		--argjson ing "$ing" --argjson egr "$egr" --arg version "$(xk_version)" '
 	  ($xdp_id | tonumber? // null) as $xid | ($tc_id | tonumber? // null) as $tid
 	  | ($cfg.flags // []) as $flags
@@ -114,6 +120,9 @@ xk_mod_iface_status() { # PINDIR
 	       elif $present | not then "interface \($i) does not exist"
 	       elif $cfg != null and $cfg.ifindex != $ifindex and .xdp.attached == false then
 	         "pins belong to an earlier \($i) (ifindex \($cfg.ifindex), now \($ifindex))"
+	       else empty end),
+	      (if $moved != "" then ($moved | split(" ")) as $m
+	         | "its XDP program is attached to \($m[1]) in \(if $m[0] == "-" then "this namespace" else $m[0] | ltrimstr("/run/netns/") end): moved there? xdp-detach \($i) takes it off"
 	       else empty end),
 	      (if $interrupted then "an attach was interrupted: xdp-attach \($i) finishes it, xdp-detach \($i) removes it" else empty end),
 	      (if ($pins | startswith($root + "/net/") | not) then "pins in the layout before 0.3: xdp-attach \($i) moves them" else empty end),
@@ -139,7 +148,9 @@ detach_all() {
 	fi
 	if xk_iface_exists "$iface"; then
 		xk_unattach "$iface" "$dir" || failed=1
-		if [ -z "$cfg" ] || [ "$(printf '%s' "$cfg" | jq .ifindex)" = "$(xk_ifindex "$iface")" ]; then
+		# ifindex 0: an attach killed before it wrote config; the interface's
+		if [ -z "$cfg" ] || [ "$(printf '%s' "$cfg" | jq .ifindex)" = "$(xk_ifindex "$iface")" ] ||
+			[ "$(printf '%s' "$cfg" | jq .ifindex)" = 0 ]; then
 			here=1
 		else
 			warn "$iface: the pins belong to an earlier $iface; removing them"
@@ -180,7 +191,7 @@ xk_mod_iface_detach() { # DIR
 	xk_valid_iface "$iface" || { warn "$1: not an interface's pins; left alone"; return 0; }
 	xk_enter_ns "$(xk_pindir_ns "$1")" ||
 		warn "$iface: its network namespace (net:$XK_NS) is gone; removing its pins"
-	xk_lock "$(xk_lockname "$iface")"
+	xk_lock "$(xk_lockname "$iface")" "$iface"
 	dir=$1
 	# shellcheck disable=SC2031 # set by xk_enter_ns, in this shell
 	if [ -n "$XK_NSFILE" ] || [ "$XK_NS" = "$XK_OWN_NS" ]; then
