@@ -96,9 +96,10 @@ def xk_dashboard($m):
     ($g[] | select(.packets > 0) | . as $x
      | "\(.dir | xk_lpad(8)) tcp \(.tcp | xk_pct($x.packets))  udp \(.udp | xk_pct($x.packets))  icmp \(.icmp | xk_pct($x.packets))  other IP \(.other | xk_pct($x.packets))  non-IP \(.non_ip | xk_pct($x.packets))  IPv6 \(.ipv6 | xk_pct($x.packets))  (packets since attach)"),
     (if ($m.by | index("protocols")) then
-       "", "protocols",
-       ftab([$l[] | select(.type == "proto") | {dir, proto: (.proto | tostring)} + nums];
-            [["dir", "l", "dir"], ["proto", "l", "proto"]] + rates + counts)
+       ([$l[] | select(.type == "proto") | {dir, proto: (.proto | tostring)} + nums]) as $rows
+       | if ($rows | length) == 0 then "", "protocols: none"
+         else "", "protocols",
+              ftab($rows; [["dir", "l", "dir"], ["proto", "l", "proto"]] + rates + counts) end
      else empty end),
     (if ($m.by | index("flows")) then
        section("flows"; [$l[] | select(.type == "flow") | {dir, proto: (.proto | tostring),

@@ -314,3 +314,13 @@ shim() {
 	run xdp-stats "$A" --json
 	[[ "${lines[0]}" == "xdp-stats: $A: these are the counts of an earlier $A (ifindex "* ]]
 }
+
+@test "an empty protocols section says none; --watch without a terminal does not ask for Ctrl-C" {
+	xdp-attach "$A" stats
+	run xdp-stats "$A" --by protocols --interval 0
+	[ "$status" -eq 0 ]
+	[[ "$output" == *$'\nprotocols: none'* ]]
+	run timeout 3 xdp-stats "$A" --watch --interval 1
+	[[ "$output" == *"rates over 1 s"* ]]
+	[[ "$output" != *"Ctrl-C"* ]]
+}
