@@ -57,6 +57,8 @@ struct xk_pkt {
 	struct xk_flow_key key;   /* src, dst, ports, proto, family, dir */
 	__u8 tcp_flags;           /* flags byte of the TCP header, 0 otherwise */
 	__u8 frag;                /* an IP fragment after the first */
+	__u8 first_frag;          /* the first fragment of several: the transport
+				   * header's own length may run past it */
 };
 
 struct xk_vlan_hdr {
@@ -112,7 +114,9 @@ static __always_inline int xk_parse_l4(struct xk_pkt *p, __u32 off, __u32 end)
 
 		if (!XK_HAS(p, off, sizeof(*uh)) || off + sizeof(*uh) > end)
 			return XK_P_ERROR;
-		if (bpf_ntohs(uh->len) < sizeof(*uh) || off + bpf_ntohs(uh->len) > end)
+		/* a first fragment holds the start of a longer datagram */
+		if (bpf_ntohs(uh->len) < sizeof(*uh) ||
+		    (!p->first_frag && off + bpf_ntohs(uh->len) > end))
 			return XK_P_ERROR;
 		p->key.sport = uh->source;
 		p->key.dport = uh->dest;
@@ -133,6 +137,9 @@ static __always_inline int xk_parse_ipv4(struct xk_pkt *p, __u32 off)
 		return XK_P_ERROR;
 	hlen = ip->ihl * 4;
 	tot = bpf_ntohs(ip->tot_len);
+	/* BIG TCP (a GSO packet of more than 64 KiB, at tc): tot_len 0 */
+	if (tot == 0 && p->len > off + 0xffff)
+		tot = p->len - off;
 	if (ip->version != 4 || hlen < sizeof(*ip) || tot < hlen || off + tot > p->len)
 		return XK_P_ERROR;
 	p->key.family = 4;
@@ -140,6 +147,7 @@ static __always_inline int xk_parse_ipv4(struct xk_pkt *p, __u32 off)
 	xk_v4mapped(p->key.src, ip->saddr);
 	xk_v4mapped(p->key.dst, ip->daddr);
 	p->frag = (ip->frag_off & bpf_htons(0x1fff)) != 0;
+	p->first_frag = !p->frag && (ip->frag_off & bpf_htons(0x2000));
 	return xk_parse_l4(p, off + hlen, off + tot);
 }
 
@@ -153,6 +161,10 @@ static __always_inline int xk_parse_ipv6(struct xk_pkt *p, __u32 off)
 	if (!XK_HAS(p, off, sizeof(*ip6)))
 		return XK_P_ERROR;
 	end = off + sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
+	/* BIG TCP (a GSO packet of more than 64 KiB, at tc): payload_len 0,
+	 * no jumbo option */
+	if (ip6->payload_len == 0 && p->len > off + sizeof(*ip6) + 0xffff)
+		end = p->len;
 	if (ip6->version != 6 || end > p->len)
 		return XK_P_ERROR;
 	p->key.family = 6;
@@ -170,6 +182,8 @@ static __always_inline int xk_parse_ipv6(struct xk_pkt *p, __u32 off)
 				return XK_P_ERROR;
 			if (fh->frag_off & bpf_htons(0xfff8))
 				p->frag = 1;
+			else if (fh->frag_off & bpf_htons(1))
+				p->first_frag = 1;
 			next = fh->nexthdr;
 			off += sizeof(*fh);
 		} else if (next == IPPROTO_HOPOPTS || next == IPPROTO_ROUTING ||
@@ -208,6 +222,7 @@ static __always_inline int xk_parse(struct xk_pkt *p)
 	p->key.dir = p->dir;
 	p->tcp_flags = 0;
 	p->frag = 0;
+	p->first_frag = 0;
 	if (!XK_HAS(p, 0, sizeof(*eth)))
 		return XK_P_ERROR;
 	proto = eth->h_proto;

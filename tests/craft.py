@@ -4,6 +4,7 @@
 NAMEs (addresses 198.18.9.1 -> 198.18.9.2, fd00:db8::1 -> fd00:db8::2;
 UDP 40000 -> 53, TCP 40000 -> 80):
   udp4 vlan_udp4 qinq_udp4 tcp6 hbh_tcp6 frag1_udp4 frag2_udp4 frag2_udp6
+  bigfrag1_udp4 bigfrag1_udp6 (first fragments of a 3,008-byte UDP datagram to 5353)
   ihl4 bad_hbh6 long_chain6 udp_len_short tcp_doff4
   trunc4 ARG   an IPv4/TCP SYN frame cut to ARG bytes (14..53)
   flood ARG    ARG UDP frames, each from another source port and address
@@ -61,6 +62,11 @@ def frames(name, src, arg):
         return [e6 + ipv6(struct.pack("!BB6s", 6, 0, b"\x01\x04" + bytes(4)) + tcp(), 0)]
     if name == "frag1_udp4":  # first fragment: MF set, offset 0, carries ports
         return [e4 + ipv4(udp(data=b"y" * 32), 17, frag=0x2000)]
+    if name == "bigfrag1_udp4":  # first fragment of a 3,000-byte datagram to 5353
+        return [e4 + ipv4(udp(dport=5353, data=b"w" * 1472, length=3008), 17, frag=0x2000)]
+    if name == "bigfrag1_udp6":  # the same over IPv6: fragment header, offset 0, M
+        fh = struct.pack("!BBHI", 17, 0, 1, 9)
+        return [e6 + ipv6(fh + udp(dport=5353, data=b"w" * 1440, length=3008), 44)]
     if name == "frag2_udp4":  # a later fragment: offset 40 bytes, no UDP header
         return [e4 + ipv4(b"z" * 40, 17, frag=5)]
     if name == "frag2_udp6":  # fragment header with offset 5 (x8 bytes)

@@ -127,6 +127,19 @@ for i in range(7): s.sendto(b"u" * (100 + i), ("198.18.77.2", 5353))'
 	[ "$(xdp-stats "$A" --json | jq -c 'select(.type == "port") | [.port, .packets]')" = '[53,2]' ]
 }
 
+@test "the first fragment of a UDP datagram longer than the MTU is a flow and a port, IPv4 and IPv6" {
+	xdp-attach "$A" stats
+	xk_craft_in bigfrag1_udp4 2
+	xk_craft_in bigfrag1_udp6 3
+	[ "$(xk_wait_count "$A" ingress packets 5)" = 5 ]
+	[ "$(xk_g ingress parse_errors)" = 0 ]
+	[ "$(xk_g ingress udp)" = 5 ]
+	run sh -c "xdp-stats '$A' --json | jq -c 'select(.type == \"flow\") | [.src, .dport, .packets]' | sort"
+	[ "${lines[0]}" = '["198.18.9.1",5353,2]' ]
+	[ "${lines[1]}" = '["fd00:db8::1",5353,3]' ]
+	[ "$(xdp-stats "$A" --json | jq -c 'select(.type == "port") | [.port, .packets]')" = '[5353,5]' ]
+}
+
 @test "a flood of more flows than the table holds: evictions exact, memory flat, totals exact" {
 	xdp-attach "$A" stats --flows 256
 	mem=$(bpftool -j map show pinned "$(xk_pins "$A")/flows" | jq .bytes_memlock)
@@ -282,4 +295,33 @@ for i in range(7): s.sendto(b"u" * (100 + i), ("198.18.77.2", 5353))'
 		[ "${#lines[@]}" -eq 1 ]
 		[[ "${lines[0]}" == "xdp-stats: error: "* ]]
 	done
+}
+
+@test "IPv6 BIG TCP at tc egress (payload length 0 on GSO packets over 64 KiB) counts as TCP, not as parse errors" {
+	xk_addrs 6
+	ip link set dev "$A" gso_max_size 185000
+	ip -n "$NS" link set dev "$B" gro_max_size 185000
+	xdp-attach "$A" stats
+	ip netns exec "$NS" /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("fd00:db8:77::2", 5001)); s.listen(1); s.settimeout(10)
+c, _ = s.accept(); n = 0
+while True:
+    d = c.recv(1 << 20)
+    if not d: break
+    n += len(d)
+open(sys.argv[1], "w").write(str(n))' "$BATS_TEST_TMPDIR/got" &
+	sleep 0.5
+	/usr/bin/python3 -c '
+import socket
+s = socket.create_connection(("fd00:db8:77::2", 5001)); s.sendall(b"x" * (20 << 20)); s.close()'
+	wait
+	[ "$(cat "$BATS_TEST_TMPDIR/got")" = $((20 << 20)) ]
+	g=$(xdp-stats "$A" --json | jq -c 'select(.type == "global" and .dir == "egress")')
+	echo "$g"
+	[ "$(jq .parse_errors <<<"$g")" = 0 ]
+	# some packets were BIG: longer than 64 KiB at the hook
+	[ "$(xdp-stats "$A" --json | jq 'select(.type == "size" and .dir == "egress" and .le == "+Inf") | .packets')" -gt 0 ]
+	[ "$(xdp-stats "$A" --json | jq 'select(.type == "flow" and .dir == "egress" and .dport == 5001) | .bytes')" -gt $((20 << 20)) ]
 }
