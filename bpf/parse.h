@@ -52,7 +52,11 @@ enum xk_parse_result {
 struct xk_pkt {
 	void *data;
 	void *data_end;
-	__u64 len;                /* frame length at the hook */
+	__u64 len;                /* frame length at the hook (at tc, of the skb) */
+	__u64 wire;               /* the bytes of the frames it is on the wire */
+	__u32 segs;               /* how many frames: gso_segs of a GSO skb, else 1 */
+	__u32 gso_size;           /* payload bytes of a full segment (GSO) */
+	__u32 hdrs;               /* where the transport payload starts (TCP, UDP), 0 unknown */
 	__u32 dir;                /* enum xk_dir */
 	struct xk_flow_key key;   /* src, dst, ports, proto, family, dir */
 	__u8 tcp_flags;           /* flags byte of the TCP header, 0 otherwise */
@@ -109,6 +113,7 @@ static __always_inline int xk_parse_l4(struct xk_pkt *p, __u32 off, __u32 end)
 		p->key.sport = th->source;
 		p->key.dport = th->dest;
 		p->tcp_flags = ((__u8 *)th)[13];
+		p->hdrs = off + th->doff * 4;
 	} else if (proto == IPPROTO_UDP) {
 		struct udphdr *uh = p->data + off;
 
@@ -120,6 +125,7 @@ static __always_inline int xk_parse_l4(struct xk_pkt *p, __u32 off, __u32 end)
 			return XK_P_ERROR;
 		p->key.sport = uh->source;
 		p->key.dport = uh->dest;
+		p->hdrs = off + sizeof(*uh);
 	} else if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) {
 		/* type, code, checksum: 4 bytes at least */
 		if (!XK_HAS(p, off, 4) || off + 4 > end)
@@ -223,6 +229,7 @@ static __always_inline int xk_parse(struct xk_pkt *p)
 	p->tcp_flags = 0;
 	p->frag = 0;
 	p->first_frag = 0;
+	p->hdrs = 0;
 	if (!XK_HAS(p, 0, sizeof(*eth)))
 		return XK_P_ERROR;
 	proto = eth->h_proto;

@@ -89,24 +89,24 @@ _Static_assert((XK_PORT_SLOTS & (XK_PORT_SLOTS - 1)) == 0 && XK_PORT_SLOTS >= XK
 #define XK_TEST_HOOK() ((void)0)
 #endif
 
-static __always_inline void xk_size(struct xk_sizes *s, __u64 len)
+static __always_inline void xk_size(struct xk_sizes *s, __u64 len, __u64 n)
 {
 	if (len <= 64)
-		s->le_64++;
+		s->le_64 += n;
 	else if (len <= 128)
-		s->le_128++;
+		s->le_128 += n;
 	else if (len <= 256)
-		s->le_256++;
+		s->le_256 += n;
 	else if (len <= 512)
-		s->le_512++;
+		s->le_512 += n;
 	else if (len <= 1024)
-		s->le_1024++;
+		s->le_1024 += n;
 	else if (len <= 1518)
-		s->le_1518++;
+		s->le_1518 += n;
 	else if (len <= 9000)
-		s->le_9000++;
+		s->le_9000 += n;
 	else
-		s->le_inf++;
+		s->le_inf += n;
 }
 
 /* CLOCK_MONOTONIC at jiffy resolution: the coarse clock is read once per tick
@@ -175,8 +175,8 @@ static __always_inline void xk_flow(struct xk_pkt *p, struct xk_global *g, __u64
 	for (i = 0; i < XK_WAYS; i++) {
 		s = &set->way[i];
 		if (xk_key_eq(&s->key, k)) {
-			s->packets++;
-			s->bytes += p->len;
+			s->packets += p->segs;
+			s->bytes += p->wire;
 			s->last_seen = now;
 			s->tcp_flags |= p->tcp_flags;
 			return;
@@ -202,8 +202,8 @@ static __always_inline void xk_flow(struct xk_pkt *p, struct xk_global *g, __u64
 	}
 	g->flows_created++;
 	__builtin_memcpy(&s->key, &p->key, sizeof(s->key));
-	s->packets = 1;
-	s->bytes = p->len;
+	s->packets = p->segs;
+	s->bytes = p->wire;
 	s->first_seen = now;
 	s->last_seen = now;
 	s->tcp_flags = p->tcp_flags;
@@ -248,8 +248,8 @@ static __always_inline void xk_port(struct xk_pkt *p, struct xk_global *g)
 	for (i = 0; i < XK_WAYS; i++) {
 		s = &set->way[i];
 		if (*(__u32 *)&s->key == k) {
-			s->packets++;
-			s->bytes += p->len;
+			s->packets += p->segs;
+			s->bytes += p->wire;
 			s->syns += syn;
 			return;
 		}
@@ -276,8 +276,8 @@ static __always_inline void xk_port(struct xk_pkt *p, struct xk_global *g)
 	}
 	g->ports_created++;
 	s->key = pk;
-	s->packets = 1;
-	s->bytes = p->len;
+	s->packets = p->segs;
+	s->bytes = p->wire;
 	s->syns = syn;
 }
 
@@ -286,64 +286,60 @@ static __always_inline void xk_stats(struct xk_pkt *p, int parsed, struct xk_glo
 	xk_proto_t proto;
 	struct xk_proto_ctr *pc;
 
-	xk_size(&g->sizes, p->len);
+	__u32 n = p->segs;
+
+	if (n > 1) {
+		/* a GSO packet: full frames of headers and gso_size bytes, and
+		 * the rest in the last one */
+		__u64 full = p->hdrs + p->gso_size;
+
+		xk_size(&g->sizes, full, n - 1);
+		xk_size(&g->sizes, p->wire - (n - 1) * full, 1);
+	} else {
+		xk_size(&g->sizes, p->len, 1);
+	}
 	if (parsed == XK_P_ERROR) {
-		g->parse_errors++;
+		g->parse_errors += n;
 		return;
 	}
 	if (parsed == XK_P_NON_IP) {
-		g->non_ip++;
+		g->non_ip += n;
 		return;
 	}
 	if (p->key.family == 4)
-		g->ipv4++;
+		g->ipv4 += n;
 	else
-		g->ipv6++;
+		g->ipv6 += n;
 	proto = p->key.proto;
 	if (proto == IPPROTO_TCP)
-		g->tcp++;
+		g->tcp += n;
 	else if (proto == IPPROTO_UDP)
-		g->udp++;
+		g->udp += n;
 	else if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6)
-		g->icmp++;
+		g->icmp += n;
 	else
-		g->other++;
+		g->other += n;
 	if (p->frag)
-		g->fragments++;
+		g->fragments += n;
 
 	pc = bpf_map_lookup_elem(&protos, &proto);
 	if (pc) {
 		struct xk_ctr *c = p->key.dir == XK_DIR_EGRESS ? &pc->egress : &pc->ingress;
 
-		c->packets++;
-		c->bytes += p->len;
+		c->packets += n;
+		c->bytes += p->wire;
 	}
 	xk_flow(p, g, xk_now());
 	if ((proto == IPPROTO_TCP || proto == IPPROTO_UDP) && !p->frag)
 		xk_port(p, g);
 }
 
-/* skb is NULL at XDP: the pull branch compiles away there. */
-static __always_inline void xk_process(struct xk_pkt *p, struct __sk_buff *skb)
+/* Parse; at tc the headers may not all be in the linear part: pull, retry.
+ * skb is NULL at XDP: the pull branch compiles away there. */
+static __always_inline int xk_parse_pull(struct xk_pkt *p, struct __sk_buff *skb)
 {
-	__u32 zero = 0;
-	struct xk_config *cfg = bpf_map_lookup_elem(&config, &zero);
-	struct xk_global *g;
-	int parsed;
+	int parsed = xk_parse(p);
 
-	if (!cfg || !(cfg->features & (XK_F_COUNT | XK_F_STATS)))
-		return;
-	g = bpf_map_lookup_elem(&global, &p->dir);
-	if (!g)
-		return;
-	g->packets++;
-	g->bytes += p->len;
-	XK_TEST_HOOK();
-	if (!(cfg->features & XK_F_STATS))
-		return;
-
-	parsed = xk_parse(p);
-	/* at tc the headers may not all be in the linear part: pull, retry */
 	if (skb && parsed == XK_P_ERROR && (__u64)(p->data_end - p->data) < p->len) {
 		if (bpf_skb_pull_data(skb, p->len < 256 ? p->len : 256) == 0) {
 			p->data = (void *)(long)skb->data;
@@ -351,6 +347,43 @@ static __always_inline void xk_process(struct xk_pkt *p, struct __sk_buff *skb)
 			parsed = xk_parse(p);
 		}
 	}
+	return parsed;
+}
+
+/*
+ * Count what the wire carries: at tc a GSO packet is one skb for gso_segs
+ * frames, each with its own copy of the headers, so it counts as that many
+ * packets and their bytes (the skb's length and the headers of every frame
+ * but the first). Its headers are parsed for that even with only "count"
+ * on; an ordinary packet costs count nothing more.
+ */
+static __always_inline void xk_process(struct xk_pkt *p, struct __sk_buff *skb)
+{
+	__u32 zero = 0;
+	struct xk_config *cfg = bpf_map_lookup_elem(&config, &zero);
+	struct xk_global *g;
+	int parsed = -1;
+
+	if (!cfg || !(cfg->features & (XK_F_COUNT | XK_F_STATS)))
+		return;
+	g = bpf_map_lookup_elem(&global, &p->dir);
+	if (!g)
+		return;
+	p->wire = p->len;
+	if (p->segs > 1) {
+		parsed = xk_parse_pull(p, skb);
+		if (parsed == XK_P_IP && p->hdrs && p->hdrs < p->len)
+			p->wire = p->len + (__u64)(p->segs - 1) * p->hdrs;
+		else
+			p->segs = 1; /* headers unknown: one packet, as the skb is */
+	}
+	g->packets += p->segs;
+	g->bytes += p->wire;
+	XK_TEST_HOOK();
+	if (!(cfg->features & XK_F_STATS))
+		return;
+	if (parsed < 0)
+		parsed = xk_parse_pull(p, skb);
 	xk_stats(p, parsed, g);
 }
 
@@ -364,6 +397,7 @@ static __always_inline int xk_xdp(struct xdp_md *ctx)
 	};
 
 	p.len = p.data_end - p.data;
+	p.segs = 1;
 	xk_process(&p, NULL);
 	return XDP_PASS;
 }
@@ -375,6 +409,8 @@ static __always_inline int xk_tc(struct __sk_buff *skb)
 		.data_end = (void *)(long)skb->data_end,
 		.len = skb->len,
 		.dir = XK_DIR_EGRESS,
+		.segs = skb->gso_segs > 1 ? skb->gso_segs : 1,
+		.gso_size = skb->gso_size,
 	};
 	xk_process(&p, skb);
 	return TC_ACT_UNSPEC;

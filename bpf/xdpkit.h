@@ -114,8 +114,8 @@ struct xk_sizes {
 /* Map "global", a per-CPU array indexed by xk_dir_t. With only "count" on,
  * packets and bytes move; "stats" fills in the rest. */
 struct xk_global {
-	__u64 packets;
-	__u64 bytes;                /* frame length at the hook, L2 header included */
+	__u64 packets;              /* frames: a GSO packet at tc counts as its frames */
+	__u64 bytes;                /* their length, L2 header included */
 	__u64 ipv4;
 	__u64 ipv6;
 	__u64 non_ip;               /* ARP, LLDP, ...: everything but IPv4/IPv6 */
