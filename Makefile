@@ -28,7 +28,7 @@ SHELL_FILES := $(BIN) $(wildcard lib/*.sh lib/modules/*.sh) $(wildcard tests/*.s
 # Debian/Ubuntu packages: to build, to run, to test.
 DEPS_BUILD := make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config
 DEPS_RUN := bpftool iproute2 jq util-linux ethtool
-DEPS_TEST := bats shellcheck dash busybox valgrind tcpdump python3 procps iputils-ping curl tmux
+DEPS_TEST := bats shellcheck dash busybox valgrind tcpdump python3 procps iputils-ping curl tmux iperf3
 
 ifeq ($(V),1)
 Q :=
@@ -134,6 +134,9 @@ check: need-root deps-auto ## install deps, lint, build, all tests (root); last 
 bench: need-root all bench-objs ## per-packet cost table (BPF_PROG_TEST_RUN; root)
 	$(Q)sh tests/bench.sh
 
+bench-traffic: need-root all ## throughput of a veth with a monitor attached (iperf3; root)
+	$(Q)sh tests/bench-traffic.sh
+
 demo: need-root deps-auto ## install deps, build, attach to a throwaway veth pair, show, clean up (root)
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh examples/demo.sh
@@ -160,4 +163,4 @@ clean: ## remove build/
 help: ## this list
 	@sed -n 's/^\([a-z-]*\):.*## \(.*\)/  \1\t\2/p' $(MAKEFILE_LIST) | expand -t 14
 
-.PHONY: FORCE test-objs bench-objs all deps deps-auto need-root lint test check bench demo install uninstall clean help build-tools
+.PHONY: FORCE test-objs bench-objs bench-traffic all deps deps-auto need-root lint test check bench demo install uninstall clean help build-tools
