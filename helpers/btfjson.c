@@ -550,6 +550,9 @@ static void fold_bits(const struct bj *bj, __u32 type_id, void *acc, const void 
 				       get_bits(acc, off, bits), get_bits(val, off, bits)));
 }
 
+static void fold_members(const struct bj *bj, const struct btf_type *t, void *acc,
+			 const void *val, const char *skip);
+
 void bj_fold(const struct bj *bj, __u32 type_id, void *acc, const void *cpu_val,
 	     int cpu)
 {
@@ -565,19 +568,7 @@ void bj_fold(const struct bj *bj, __u32 type_id, void *acc, const void *cpu_val,
 		return;
 	}
 	if (btf_is_struct(t)) {
-		const struct btf_member *m = btf_members(t);
-		int i;
-
-		for (i = 0; i < btf_vlen(t); i++) {
-			__u32 off = btf_member_bit_offset(t, i), bits = btf_member_bitfield_size(t, i);
-
-			if (bits) {
-				fold_bits(bj, m[i].type, acc, cpu_val, off, bits);
-				continue;
-			}
-			bj_fold(bj, m[i].type, (char *)acc + off / 8,
-				(const char *)cpu_val + off / 8, cpu);
-		}
+		fold_members(bj, t, acc, cpu_val, NULL);
 		return;
 	}
 	if (btf_is_array(t)) {
@@ -698,28 +689,34 @@ int bj_fields_except(const struct bj *bj, __u32 struct_id, const void *data,
 	return print_members(bj, t, data, false, skip);
 }
 
+/* Fold a struct member by member (bitfields by their bits), leaving out
+ * the member named skip (NULL: none). acc already holds a first value. */
+static void fold_members(const struct bj *bj, const struct btf_type *t, void *acc,
+			 const void *val, const char *skip)
+{
+	const struct btf_member *m = btf_members(t);
+	int i;
+
+	for (i = 0; i < btf_vlen(t); i++) {
+		const char *n = btf__name_by_offset(bj->btf, m[i].name_off);
+		__u32 off = btf_member_bit_offset(t, i), bits = btf_member_bitfield_size(t, i);
+
+		if (skip && n && strcmp(n, skip) == 0)
+			continue;
+		if (bits)
+			fold_bits(bj, m[i].type, acc, val, off, bits);
+		else
+			bj_fold(bj, m[i].type, (char *)acc + off / 8, (const char *)val + off / 8, 1);
+	}
+}
+
 void bj_fold_except(const struct bj *bj, __u32 struct_id, void *acc,
 		    const void *val, const char *skip)
 {
 	const struct btf_type *t = resolve(bj->btf, struct_id, NULL, NULL);
-	const struct btf_member *m;
-	int i;
 
-	if (!t || !btf_is_struct(t))
-		return;
-	m = btf_members(t);
-	for (i = 0; i < btf_vlen(t); i++) {
-		const char *n = btf__name_by_offset(bj->btf, m[i].name_off);
-		__u32 off = btf_member_bit_offset(t, i) / 8;
-
-		if (n && strcmp(n, skip) == 0)
-			continue;
-		if (btf_member_bitfield_size(t, i))
-			fold_bits(bj, m[i].type, acc, val, btf_member_bit_offset(t, i),
-				  btf_member_bitfield_size(t, i));
-		else
-			bj_fold(bj, m[i].type, (char *)acc + off, (const char *)val + off, 1);
-	}
+	if (t && btf_is_struct(t))
+		fold_members(bj, t, acc, val, skip);
 }
 
 int bj_member_typed(const struct bj *bj, __u32 struct_id, const char *xk_name,

@@ -28,7 +28,7 @@ xk_mod_iface_table_feature() { # TABLE
 # in use on all CPUs, counted by the helper (xk-dump --count: no folding,
 # nothing printed per slot), out of its capacity (slots times CPUs).
 maps_status() { # DIR
-	local p d
+	local p d l
 	d=$1
 	set --
 	for p in "$d"/*; do
@@ -38,8 +38,9 @@ maps_status() { # DIR
 	[ $# -gt 0 ] || { echo '[]'; return 0; }
 	{
 		for p in "$@"; do
-			xk_layouts "$p" 2>/dev/null | jq -c '{l: .}' || :
-			case $(xk_layouts "$p" 2>/dev/null | jq -r "$xk_is_table" 2>/dev/null) in
+			l=$(xk_layouts "$p" 2>/dev/null) || l=""
+			[ -z "$l" ] || printf '%s\n' "$l" | jq -c '{l: .}'
+			case $(printf '%s\n' "$l" | jq -r "$xk_is_table" 2>/dev/null) in
 			true) xk_dump --count "$p" 2>/dev/null | jq -c --arg n "${p##*/}" '{c: (. + {pin: $n})}' || : ;;
 			esac
 			bpftool -j map show pinned "$p" 2>/dev/null | jq -c --arg n "${p##*/}" '{i: (. + {pin: $n})}' ||
