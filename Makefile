@@ -19,7 +19,7 @@ VERSION := $(shell cat VERSION)$(shell git describe --always --dirty 2>/dev/null
 HELPER_CFLAGS := $(CFLAGS) -Wall -Wextra -Werror $(shell pkg-config --cflags libbpf 2>/dev/null) -DXK_VERSION='"$(VERSION)"'
 HELPER_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf)
 
-BPF_OBJS := $(BUILD)/xdpkit.bpf.o $(BUILD)/pass.bpf.o
+BPF_OBJS := $(BUILD)/xdpkit.bpf.o $(BUILD)/pass.bpf.o $(BUILD)/tcpass.bpf.o
 HELPERS := $(BUILD)/xk-dump
 VERSION_FILE := $(BUILD)/version
 BIN := $(wildcard bin/xdp-*)
@@ -28,7 +28,7 @@ SHELL_FILES := $(BIN) $(wildcard lib/*.sh lib/modules/*.sh) $(wildcard tests/*.s
 # Debian/Ubuntu packages: to build, to run, to test.
 DEPS_BUILD := make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config
 DEPS_RUN := bpftool iproute2 jq util-linux ethtool
-DEPS_TEST := bats shellcheck dash busybox valgrind tcpdump python3 procps iputils-ping curl tmux iperf3
+DEPS_TEST := bats shellcheck dash busybox valgrind tcpdump python3 procps iputils-ping curl tmux iperf3 netsniff-ng
 
 ifeq ($(V),1)
 Q :=

@@ -58,6 +58,9 @@ struct xk_pkt {
 	__u32 gso_size;           /* payload bytes of a full segment (GSO) */
 	__u32 hdrs;               /* where the transport payload starts (TCP, UDP), 0 unknown */
 	__u32 dir;                /* enum xk_dir */
+	__u32 tag;                /* bytes of a VLAN tag the skb holds out of its
+				   * data (at tc, hardware-accelerated VLAN): on
+				   * the wire in every frame, not in data or len */
 	struct xk_flow_key key;   /* src, dst, ports, proto, family, dir */
 	__u8 tcp_flags;           /* flags byte of the TCP header, 0 otherwise */
 	__u8 frag;                /* an IP fragment after the first */

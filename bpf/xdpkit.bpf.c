@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xdpkit.bpf.c - the datapath: one object per interface, XDP on ingress and
- * tc (clsact) on egress, both running the same code. Features are bits in the
+ * xdpkit.bpf.c - the datapath: one object per interface, on ingress XDP
+ * (xdpkit_ingress) or tc clsact (xdpkit_tc_in), on egress tc clsact
+ * (xdpkit_egress), all running the same code. Features are bits in the
  * "config" map, switched by user space without reloading; a feature that is
  * off costs one branch. A monitor never changes the traffic: XDP returns
  * XDP_PASS and tc returns TC_ACT_UNSPEC (next filter decides) on every path.
@@ -291,12 +292,12 @@ static __always_inline void xk_stats(struct xk_pkt *p, int parsed, struct xk_glo
 	if (n > 1) {
 		/* a GSO packet: full frames of headers and gso_size bytes, and
 		 * the rest in the last one */
-		__u64 full = p->hdrs + p->gso_size;
+		__u64 full = p->hdrs + p->tag + p->gso_size;
 
 		xk_size(&g->sizes, full, n - 1);
 		xk_size(&g->sizes, p->wire - (n - 1) * full, 1);
 	} else {
-		xk_size(&g->sizes, p->len, 1);
+		xk_size(&g->sizes, p->wire, 1);
 	}
 	if (parsed == XK_P_ERROR) {
 		g->parse_errors += n;
@@ -369,11 +370,11 @@ static __always_inline void xk_process(struct xk_pkt *p, struct __sk_buff *skb)
 	g = bpf_map_lookup_elem(&global, &p->dir);
 	if (!g)
 		return;
-	p->wire = p->len;
+	p->wire = p->len + p->tag;
 	if (p->segs > 1) {
 		parsed = xk_parse_pull(p, skb);
 		if (parsed == XK_P_IP && p->hdrs && p->hdrs < p->len)
-			p->wire = p->len + (__u64)(p->segs - 1) * p->hdrs;
+			p->wire += (__u64)(p->segs - 1) * (p->hdrs + p->tag);
 		else
 			p->segs = 1; /* headers unknown: one packet, as the skb is */
 	}
@@ -402,15 +403,16 @@ static __always_inline int xk_xdp(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
-static __always_inline int xk_tc(struct __sk_buff *skb)
+static __always_inline int xk_tc(struct __sk_buff *skb, __u32 dir)
 {
 	struct xk_pkt p = {
 		.data = (void *)(long)skb->data,
 		.data_end = (void *)(long)skb->data_end,
 		.len = skb->len,
-		.dir = XK_DIR_EGRESS,
+		.dir = dir,
 		.segs = skb->gso_segs > 1 ? skb->gso_segs : 1,
 		.gso_size = skb->gso_size,
+		.tag = skb->vlan_present ? 4 : 0,
 	};
 	xk_process(&p, skb);
 	return TC_ACT_UNSPEC;
@@ -425,5 +427,13 @@ int xdpkit_ingress(struct xdp_md *ctx)
 SEC("tc")
 int xdpkit_egress(struct __sk_buff *skb)
 {
-	return xk_tc(skb);
+	return xk_tc(skb, XK_DIR_EGRESS);
+}
+
+/* Ingress at tc (xdp-attach --hook tc): after GRO, so a GSO packet there is
+ * the frames GRO merged, counted as such. */
+SEC("tc")
+int xdpkit_tc_in(struct __sk_buff *skb)
+{
+	return xk_tc(skb, XK_DIR_INGRESS);
 }

@@ -78,6 +78,12 @@ enum xk_xdp_mode {
 	XK_MODE_OFFLOAD = 3,
 };
 
+/* Where ingress is watched (xdp-attach --hook). */
+enum xk_hook {
+	XK_HOOK_XDP = 0,      /* XDP, in xdp_mode */
+	XK_HOOK_TC = 1,       /* tc clsact ingress (xdp_mode none) */
+};
+
 enum xk_config_flags {
 	XK_CF_CLSACT_OURS = 1 << 0, /* xdp-attach created the clsact qdisc */
 	XK_CF_INGRESS_ONLY = 1 << 1, /* --ingress-only: no tc filter */
@@ -93,6 +99,7 @@ struct xk_config {
 	enum xk_dir _pad;             /* unused; keeps enum xk_dir in the BTF */
 	xk_gauge64_t attached_at;     /* Unix seconds of the first attach */
 	xk_gauge64_t changed_at;      /* Unix seconds of the last change */
+	enum xk_hook hook;            /* ingress hook (pins of 0.3.0: xdp) */
 #ifdef XK_CONFIG_LATER
 	XK_CONFIG_LATER               /* tests/fixtures/upgrade.bpf.c: a later field */
 #endif

@@ -46,12 +46,20 @@ def xk_status_text:
     "\(.iface): XDP program \(.prog_id) (\(.name), \(.mode)) was not attached by xdpkit"
   else
     "\(.iface): \(.health), features \(.features // [] | if length == 0 then "none" else join(" ") end), attached \(.attached_at | xk_time)",
-    "  xdp \(.xdp.mode // "-") prog \(.xdp.prog_id // "-")\(if .xdp.attached then "" else " (not attached)" end)"
+    (if .xdp != null then
+       "  xdp \(.xdp.mode // "-") prog \(.xdp.prog_id // "-")\(if .xdp.attached then "" else " (not attached)" end)"
+     else
+       "  tc ingress prog \(.tc_ingress.prog_id // "-")\(if .tc_ingress.attached then "" else " (not attached)" end)"
+     end)
       + (if .tc == null then ", no tc egress (ingress only)"
          else ", tc egress prog \(.tc.prog_id // "-")\(if .tc.attached then "" else " (not attached)" end)" end)
       + ", tag \(.object.ingress_tag // "-")"
       + (if .netns != null then ", netns \(.netns)" else "" end),
     "  maps: \(.maps | map("\(.name) \(.entries // "?")/\(.capacity // .max_entries // "?")") | join(", ")); memory \(.memory | xk_bytes)",
+    (.before // {} | to_entries[] | .key as $d | .value[]
+     | "  before xdpkit on \($d): \(.hook)\(if .pref then " pref \(.pref)" else "" end)\(if .mode then " \(.mode)" else "" end) prog \(.prog_id // "-") (\(.name // "?"))"
+       + (if .hook == "tcx" and .ifindex == null then ", on some interface (bpftool before 7.3 does not say which)" else "" end)
+       + ": what it drops, redirects\(if .hook == "xdp" then "" else " or ends with a verdict" end) is not counted"),
     (.problems[] | "  problem: \(.)")
   end;
 

@@ -3,7 +3,7 @@
 # lib/xdpkit.sh.
 # shellcheck disable=SC2034 # the state variables are read by the commands
 
-# tc egress filter identity: a preference unlikely to be anybody else's, and
+# tc filter identity (ingress and egress): a preference unlikely to be anybody else's, and
 # a handle; another filter may share the preference with another handle.
 XK_TC_PREF=22596
 XK_TC_HANDLE=0x1
@@ -64,12 +64,12 @@ xk_xdp_state() { # IFACE
 	xdp_mode=$1 xdp_id=$2 xdp_name=$3
 }
 
-# The tc egress filter at xdpkit's preference and handle: tc_id and tc_name
-# (empty when there is none); tc_others: how many filters of others share
-# the preference.
-xk_tc_state() { # IFACE
+# The tc filter at xdpkit's preference and handle on DIR (egress, the
+# default, or ingress): tc_id and tc_name (empty when there is none);
+# tc_others: how many filters of others share the preference.
+xk_tc_state() { # IFACE [DIR]
 	local s
-	s=$(xk_ns tc -j filter show dev "$1" egress 2>/dev/null | jq -r \
+	s=$(xk_ns tc -j filter show dev "$1" "${2:-egress}" 2>/dev/null | jq -r \
 		--argjson p "$XK_TC_PREF" --arg h "$XK_TC_HANDLE" '
 		[.[] | select(.pref == $p and .options != null)] as $at
 		| ([$at[] | select(.options.handle == $h)] | first) as $f
@@ -79,6 +79,39 @@ xk_tc_state() { # IFACE
 	# shellcheck disable=SC2086 # up to three words from jq
 	set -- $s
 	tc_others=$1 tc_id=${2:-} tc_name=${3:-}
+}
+
+# What runs on DIR (ingress or egress) of IFACE before xdpkit's tc filter,
+# as a JSON array of {hook, prog_id, name, ...}: tcx links (they run before
+# every clsact filter, and one that returns a verdict ends the chain) and
+# clsact filters of a lower preference. What they drop, redirect or pass
+# on with a verdict, xdpkit's filter does not see. bpftool before 7.3 does
+# not say which interface a tcx link is on: such links are listed with
+# "ifindex": null, as possibly this interface's.
+xk_tc_before() { # IFACE DIR
+	local ifx
+	ifx=$(xk_ifindex "$1" 2>/dev/null) || ifx=0
+	{
+		# bpftool 7.3 and later: tcx links per interface, certain
+		xk_ns bpftool -j net show dev "$1" 2>/dev/null | jq -c --arg k "tcx/$2" '
+			[.[0].tc[]? | select(.kind == $k) | {hook: "tcx", prog_id, link_id, ifindex, name}]' ||
+			echo '[]'
+		bpftool -j link show 2>/dev/null | jq -c --argjson ifx "$ifx" --arg d "tcx_$2" --argjson n "$([ "$2" = ingress ] && echo 46 || echo 47)" '
+			[.[] | select(.type == "tcx" or .type == 11)
+			 | select((.ifindex == null or .ifindex == $ifx)
+			          and (.attach_type == null or .attach_type == $d or .attach_type == $n))
+			 | {hook: "tcx", prog_id, link_id: .id, ifindex: (.ifindex // null)}]' || echo '[]'
+		xk_ns tc -j filter show dev "$1" "$2" 2>/dev/null | jq -c --argjson p "$XK_TC_PREF" '
+			[.[] | select(.pref < $p and .options != null)
+			 | {hook: "tc", pref, prog_id: (.options.prog.id // null),
+			    name: (.options.prog.name // .options.bpf_name // .kind)}]' || echo '[]'
+	} | jq -sc 'add // [] | unique_by([.hook, .link_id, .pref, .prog_id]) | sort_by(.hook == "tc")' | while read -r l; do
+		# names of the tcx programs
+		printf '%s\n' "$l" | jq -r '.[] | select(.hook == "tcx") | .prog_id' | while read -r id; do
+			bpftool -j prog show id "$id" 2>/dev/null | jq -c '{(.id | tostring): .name}' || :
+		done | jq -sc --argjson l "$l" 'add // {} | . as $n | $l
+			| map(if .hook == "tcx" then .name = (.name // $n[.prog_id | tostring]) else . end)'
+	done
 }
 
 xk_has_clsact() {
@@ -99,13 +132,15 @@ xk_our_prog_ids() { # DIR
 # The one ownership check: is program ID (attached to the interface) one of
 # those pinned in DIR?
 xk_is_ours() { # DIR ID
-	[ -n "$2" ] && xk_our_prog_ids "$1" | grep -qx "$2"
+	# grep reads it all (not -q): an early exit would break the pipe under the writers
+	[ -n "$2" ] && xk_our_prog_ids "$1" | grep -x "$2" >/dev/null
 }
 
 # Take xdpkit's programs of pin directory DIR off IFACE (in the namespace
-# chosen): the XDP program and the tc egress filter, each only when it is
+# chosen): the XDP program and the tc ingress and egress filters, each only when it is
 # ours; what is not ours is left, with a word. 1: an ip or tc command failed.
 xk_unattach() { # IFACE DIR
+	local d
 	xk_xdp_state "$1"
 	if [ -n "$xdp_id" ]; then
 		if xk_is_ours "$2" "$xdp_id"; then
@@ -117,17 +152,18 @@ xk_unattach() { # IFACE DIR
 			warn "$1: leaving XDP program id $xdp_id ($xdp_name) alone: xdpkit did not attach it"
 		fi
 	fi
-	xk_tc_state "$1"
-	if [ -n "$tc_id" ]; then
+	for d in ingress egress; do
+		xk_tc_state "$1" "$d"
+		[ -n "$tc_id" ] || continue
 		if xk_is_ours "$2" "$tc_id"; then
-			xk_ns tc filter del dev "$1" egress pref "$XK_TC_PREF" handle "$XK_TC_HANDLE" bpf || {
-				warn "$1: removing the tc egress filter failed"
+			xk_ns tc filter del dev "$1" "$d" pref "$XK_TC_PREF" handle "$XK_TC_HANDLE" bpf || {
+				warn "$1: removing the tc $d filter failed"
 				return 1
 			}
 		else
-			warn "$1: leaving the tc egress filter at preference $XK_TC_PREF alone: xdpkit did not attach it"
+			warn "$1: leaving the tc $d filter at preference $XK_TC_PREF alone: xdpkit did not attach it"
 		fi
-	fi
+	done
 	return 0
 }
 
@@ -166,4 +202,33 @@ xk_find_ours() { # DIR
 				'.[] | select((.xdp.prog.id // .xdp.attached[0].prog.id) as $i | $ids | any(.[]; . == $i)) | "\($f) \(.ifname)"'
 		done
 	} || :
+}
+
+# The ingress hook `--hook auto` takes on IFACE, in pick_hook (xdp or tc),
+# and why, in pick_why; pick_mtu: its MTU. Native XDP where a driver of a
+# physical NIC runs it before any skb is built; tc on every virtual device
+# and on virtio_net, where native XDP costs the monitored traffic most of
+# its throughput (README, "Which hook"): veth takes away its peer's GSO and
+# copies every packet once a program is attached; virtio_net turns off the
+# guest's receive offloads for it. tc too where the MTU is larger than
+# native XDP takes from a program without frags support (xdpkit's).
+XK_XDP_MAX_MTU=3500
+xk_pick_hook() { # IFACE
+	local s kind bus
+	s=$(xk_ns ip -d -j link show dev "$1" 2>/dev/null |
+		jq -r '.[0] | "\(.linkinfo.info_kind // "-") \(.parentbus // "-") \(.mtu // 0)"') || s="- - 0"
+	# shellcheck disable=SC2086 # three words from jq
+	set -- $s
+	kind=$1 bus=$2 pick_mtu=$3
+	if [ "$kind" != - ]; then
+		pick_hook=tc pick_why="a virtual device ($kind): tc keeps its GSO and GRO; native XDP would cost most of its bulk throughput"
+	elif [ "$bus" = virtio ]; then
+		pick_hook=tc pick_why="virtio_net: native XDP turns off its receive offloads (LRO) and would cost bulk throughput"
+	elif [ "$bus" = - ]; then
+		pick_hook=tc pick_why="a device without a bus (loopback or virtual): tc"
+	elif [ "$pick_mtu" -gt "$XK_XDP_MAX_MTU" ]; then
+		pick_hook=tc pick_why="MTU $pick_mtu: native XDP refuses frames over about $XK_XDP_MAX_MTU bytes to a program without frags support"
+	else
+		pick_hook=xdp pick_why="a device on the $bus bus: native XDP, before the kernel builds an skb (tc if the driver refuses it)"
+	fi
 }

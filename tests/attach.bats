@@ -7,11 +7,17 @@ load helpers
 setup() { xk_setup; }
 teardown() { xk_teardown; }
 
-# attach in MODE, send frames both ways, check exact packets and bytes
+# attach in MODE (native, generic) or with the tc hook (tc), send frames
+# both ways, check exact packets and bytes
 exact_counts() {
-	run xdp-attach "$A" count --mode "$1"
+	if [ "$1" = tc ]; then
+		run xdp-attach "$A" count --hook tc
+		[[ "$output" == *"attached (tc ingress, tc egress)"* ]]
+	else
+		run xdp-attach "$A" count --mode "$1"
+		[[ "$output" == *"attached (xdp $1, tc egress)"* ]]
+	fi
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"attached (xdp $1, tc egress)"* ]]
 	xk_send_in 23 100
 	xk_send_in 7 1514
 	xk_send_out 13 60
@@ -31,11 +37,49 @@ exact_counts() {
 	[ "$(ip -j link show dev "$A" | jq .[0].xdp.mode)" = 2 ]
 }
 
-@test "auto mode picks native on veth and says so" {
+@test "tc hook: exact packets and bytes, ingress and egress" {
+	exact_counts tc
+	[ -z "$(ip -j link show dev "$A" | jq -r '.[0].xdp // empty')" ]
+	[ "$(tc -j filter show dev "$A" ingress | jq -r '.[] | select(.pref == 22596 and .options) | .options.prog.name')" = xdpkit_tc_in ]
+}
+
+@test "auto picks the tc hook on a veth and says why; --hook xdp with mode auto picks native" {
 	run xdp-attach "$A" count
 	[ "$status" -eq 0 ]
+	[[ "$output" == *"attached (tc ingress, tc egress; tc: a virtual device (veth): tc keeps its GSO and GRO"* ]]
+	[ "$(xk_config_field hook)" = tc ]
+	[ "$(xk_config_field xdp_mode)" = none ]
+	xdp-detach "$A"
+	run xdp-attach "$A" count --hook xdp
+	[ "$status" -eq 0 ]
 	[[ "$output" == *"(xdp native, tc egress)"* ]]
+	[ "$(xk_config_field hook)" = xdp ]
 	[ "$(xk_config_field xdp_mode)" = native ]
+	# a mode asks for XDP; tc has none
+	run xdp-attach "$A" count --hook tc --mode native
+	[ "$status" -eq 2 ]
+	[ "$output" = "xdp-attach: error: --mode native is an XDP mode: --hook tc has none (see --help)" ]
+}
+
+@test "the hook changes in place: counters kept, the old hook taken off, auto keeps what is attached" {
+	xdp-attach "$A" count --hook xdp
+	xk_send_in 5 100
+	[ "$(xk_wait_count "$A" ingress packets 5)" = 5 ]
+	run xdp-attach "$A" count --hook tc
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"ingress hook changed to tc (tc ingress, tc egress)"* ]]
+	[ -z "$(ip -j link show dev "$A" | jq -r '.[0].xdp // empty')" ]
+	xk_send_in 3 100
+	[ "$(xk_wait_count "$A" ingress packets 8)" = 8 ]
+	# auto keeps the hook attached
+	run xdp-attach "$A" count
+	[[ "$output" == *"already attached (tc ingress, tc egress)"* ]]
+	run xdp-attach "$A" count --mode generic
+	[[ "$output" == *"ingress hook changed to xdp (xdp generic, tc egress)"* ]]
+	[ "$(tc -j filter show dev "$A" ingress | jq '[.[] | select(.options.prog)] | length')" = 0 ]
+	xk_send_in 2 100
+	[ "$(xk_wait_count "$A" ingress packets 10)" = 10 ]
+	[ "$(xk_count "$A" ingress bytes)" = 1000 ]
 }
 
 xk_config_field() {
@@ -43,7 +87,7 @@ xk_config_field() {
 }
 
 @test "a feature switched off stops counting without reloading; on again resumes" {
-	xdp-attach "$A" count
+	xdp-attach "$A" count --hook xdp
 	id=$(ip -j link show dev "$A" | jq .[0].xdp.prog.id)
 	xk_send_in 5 100
 	[ "$(xk_wait_count "$A" ingress packets 5)" = 5 ]
@@ -104,18 +148,36 @@ xk_config_field() {
 @test "a foreign XDP program is refused (exit 5) and left alone; --force replaces it" {
 	ip link set dev "$A" xdpgeneric pinned "$(xk_foreign_xdp)"
 	foreign=$(ip -j link show dev "$A" | jq .[0].xdp.prog.id)
-	run xdp-attach "$A" count
+	run xdp-attach "$A" count --hook xdp
 	[ "$status" -eq 5 ]
 	[[ "$output" == "xdp-attach: error: $A: an XDP program xdpkit did not attach is there"* ]]
 	[ "${#lines[@]}" -eq 1 ]
 	[ "$(ip -j link show dev "$A" | jq .[0].xdp.prog.id)" = "$foreign" ]
 	[ ! -e "$(xk_pins "$A")" ]
 	[ "$(tc -j qdisc show dev "$A" | jq '[.[] | select(.kind == "clsact")] | length')" = 0 ]
-	run xdp-attach "$A" count --force
+	run xdp-attach "$A" count --force --hook xdp
 	[ "$status" -eq 0 ]
 	[ "$(ip -j link show dev "$A" | jq .[0].xdp.prog.name)" = '"xdpkit_ingress"' ]
 	xk_send_in 4 100
 	[ "$(xk_wait_count "$A" ingress packets 4)" = 4 ]
+}
+
+@test "the tc hook leaves a foreign XDP program in place, says it runs first, and counts what it passes" {
+	ip link set dev "$A" xdpgeneric pinned "$(xk_foreign_xdp)"
+	foreign=$(ip -j link show dev "$A" | jq .[0].xdp.prog.id)
+	run xdp-attach "$A" count
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"XDP program id $foreign (xdpkit_pass, generic) runs before xdpkit's tc ingress filter: what it drops or redirects is not counted"* ]]
+	[ "$(ip -j link show dev "$A" | jq .[0].xdp.prog.id)" = "$foreign" ]
+	xk_send_in 4 100
+	[ "$(xk_wait_count "$A" ingress packets 4)" = 4 ]
+	run xdp-status "$A" --json
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '.before.ingress' <<<"$output")" = "[{\"hook\":\"xdp\",\"mode\":\"generic\",\"prog_id\":$foreign,\"name\":\"xdpkit_pass\"}]" ]
+	run xdp-status "$A"
+	[[ "$output" == *"before xdpkit on ingress: xdp generic prog $foreign (xdpkit_pass): what it drops, redirects is not counted"* ]]
+	xdp-detach "$A"
+	[ "$(ip -j link show dev "$A" | jq .[0].xdp.prog.id)" = "$foreign" ]
 }
 
 @test "a foreign tc filter at xdpkit's preference is refused; --force replaces it" {
@@ -151,22 +213,34 @@ rebuilt_object() {
 	echo "$lib"
 }
 
-@test "an upgrade to a rebuilt object replaces the programs and keeps the counters" {
-	xdp-attach "$A" count
-	old=$(ip -j link show dev "$A" | jq .[0].xdp.prog.id)
-	xk_send_in 19 100
-	[ "$(xk_wait_count "$A" ingress packets 19)" = 19 ]
-	lib=$(rebuilt_object)
-	XDPKIT_LIBEXEC=$lib run xdp-attach "$A" count
-	[ "$status" -eq 0 ]
-	[[ "$output" == *"programs replaced, counters kept"* ]]
-	new=$(ip -j link show dev "$A" | jq .[0].xdp.prog.id)
-	[ "$new" != "$old" ]
-	[ "$(bpftool -j prog show pinned "$(xk_pins "$A")/xdpkit_ingress" | jq .id)" = "$new" ]
-	[ "$(xk_count "$A" ingress packets)" = 19 ]
-	xk_send_in 2 100
-	[ "$(xk_wait_count "$A" ingress packets 21)" = 21 ]
-	[ -z "$(ls -d "$(xk_pins "$A")"/_new* 2>/dev/null)" ]
+# The id of xdpkit's ingress program attached to $A with HOOK.
+ingress_id() { # xdp|tc
+	if [ "$1" = xdp ]; then
+		ip -j link show dev "$A" | jq .[0].xdp.prog.id
+	else
+		tc -j filter show dev "$A" ingress | jq '.[] | select(.pref == 22596 and .options) | .options.prog.id'
+	fi
+}
+
+@test "an upgrade to a rebuilt object replaces the programs and keeps the counters, in either hook" {
+	for hook in xdp tc; do
+		xdp-attach "$A" count --hook "$hook"
+		old=$(ingress_id "$hook")
+		xk_send_in 19 100
+		[ "$(xk_wait_count "$A" ingress packets 19)" = 19 ]
+		lib=$(rebuilt_object)
+		XDPKIT_LIBEXEC=$lib run xdp-attach "$A" count
+		[ "$status" -eq 0 ]
+		[[ "$output" == *"programs replaced, counters kept"* ]]
+		new=$(ingress_id "$hook")
+		[ "$new" != "$old" ]
+		[ "$(bpftool -j prog show pinned "$(xk_pins "$A")/$([ "$hook" = xdp ] && echo xdpkit_ingress || echo xdpkit_tc_in)" | jq .id)" = "$new" ]
+		[ "$(xk_count "$A" ingress packets)" = 19 ]
+		xk_send_in 2 100
+		[ "$(xk_wait_count "$A" ingress packets 21)" = 21 ]
+		[ -z "$(ls -d "$(xk_pins "$A")"/_new* 2>/dev/null)" ]
+		xdp-detach "$A"
+	done
 }
 
 @test "two attaches racing on one interface: one attachment, both succeed" {
@@ -176,9 +250,9 @@ rebuilt_object() {
 	p2=$!
 	wait "$p1"
 	wait "$p2"
-	[ "$(ip -j link show dev "$A" | jq .[0].xdp.prog.name)" = '"xdpkit_ingress"' ]
+	[ "$(tc -j filter show dev "$A" ingress | jq -r '.[] | select(.options.prog) | .options.prog.name')" = xdpkit_tc_in ]
 	[ "$(tc -j filter show dev "$A" egress | jq '[.[] | select(.options.prog)] | length')" = 1 ]
-	[ "$(ls "$(xk_pins "$A")" | sort | tr '\n' ' ')" = "clock config flows global ports protos xdpkit_egress xdpkit_ingress " ]
+	[ "$(ls "$(xk_pins "$A")" | sort | tr '\n' ' ')" = "clock config flows global ports protos xdpkit_egress xdpkit_ingress xdpkit_tc_in " ]
 }
 
 @test "a held lock makes the second command wait, then give up with exit 9" {
@@ -191,8 +265,8 @@ rebuilt_object() {
 	[ -z "$(ip -j link show dev "$A" | jq -r '.[0].xdp // empty')" ]
 }
 
-@test "--ingress-only attaches no tc filter, and drops one attached before" {
-	xdp-attach "$A" count
+@test "--ingress-only attaches nothing on egress, and drops a filter attached before" {
+	xdp-attach "$A" count --hook xdp
 	run xdp-attach "$A" count --ingress-only
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"(xdp native)"* ]]
@@ -201,6 +275,17 @@ rebuilt_object() {
 	xk_send_in 2 60
 	[ "$(xk_wait_count "$A" ingress packets 2)" = 2 ]
 	[ "$(xk_count "$A" egress packets)" = 0 ]
+	# with the tc hook: the ingress filter only
+	run xdp-attach "$A" count --ingress-only --hook tc
+	[[ "$output" == *"ingress hook changed to tc (tc ingress)"* ]]
+	[ "$(tc -j filter show dev "$A" egress | jq '[.[] | select(.options.prog)] | length')" = 0 ]
+	[ "$(tc -j filter show dev "$A" ingress | jq '[.[] | select(.options.prog)] | length')" = 1 ]
+	xk_send_out 3 60
+	xk_send_in 2 60
+	[ "$(xk_wait_count "$A" ingress packets 4)" = 4 ]
+	[ "$(xk_count "$A" egress packets)" = 0 ]
+	xdp-detach "$A"
+	[ "$(tc -j qdisc show dev "$A" | jq '[.[] | select(.kind == "clsact")] | length')" = 0 ]
 }
 
 @test "offload on veth: refused with one line, exit 6, nothing left behind" {
@@ -211,6 +296,20 @@ rebuilt_object() {
 	[ ! -e "$(xk_pins "$A")" ]
 	[ -z "$(ip -j link show dev "$A" | jq -r '.[0].xdp // empty')" ]
 	[ "$(tc -j qdisc show dev "$A" | jq '[.[] | select(.kind == "clsact")] | length')" = 0 ]
+}
+
+@test "a hook change the driver refuses (tc to offload XDP): the tc filter stays, counting goes on" {
+	xdp-attach "$A" count
+	id=$(tc -j filter show dev "$A" ingress | jq '.[] | select(.options.prog) | .options.prog.id')
+	run xdp-attach "$A" count --mode offload
+	[ "$status" -eq 6 ]
+	[ "$(tc -j filter show dev "$A" ingress | jq '.[] | select(.options.prog) | .options.prog.id')" = "$id" ]
+	[ -z "$(ip -j link show dev "$A" | jq -r '.[0].xdp // empty')" ]
+	[ "$(xk_config_field hook)" = tc ]
+	run xdp-status "$A" --json
+	[ "$(jq -r .health <<<"$output")" = ok ]
+	xk_send_in 2 100
+	[ "$(xk_wait_count "$A" ingress packets 2)" = 2 ]
 }
 
 @test "the interface disappears: detach removes the stale pins" {
@@ -268,7 +367,7 @@ failing_tc() {
 }
 
 @test "a later step failing during an upgrade: the old programs stay attached, counters kept" {
-	xdp-attach "$A" count
+	xdp-attach "$A" count --hook xdp
 	old=$(ip -j link show dev "$A" | jq .[0].xdp.prog.id)
 	xk_send_in 3 100
 	[ "$(xk_wait_count "$A" ingress packets 3)" = 3 ]

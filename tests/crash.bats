@@ -9,8 +9,20 @@ load helpers
 setup() { xk_setup; }
 teardown() { xk_teardown; }
 
-FRESH_STEPS="locked loaded configured xdp clsact tc commit-maps committed finished"
-UPGRADE_STEPS="locked loaded configured xdp tc commit-maps committed finished"
+# The steps of an attach with each hook (xdp: XDP on ingress; tc: a tc
+# filter on ingress), first and upgrade.
+fresh_steps() { # HOOK
+	case $1 in
+	xdp) echo "locked loaded configured xdp clsact tc-egress commit-maps committed finished" ;;
+	tc) echo "locked loaded configured clsact tc-ingress tc-egress commit-maps committed finished" ;;
+	esac
+}
+upgrade_steps() { # HOOK
+	case $1 in
+	xdp) echo "locked loaded configured xdp tc-egress commit-maps committed finished" ;;
+	tc) echo "locked loaded configured tc-ingress tc-egress commit-maps committed finished" ;;
+	esac
+}
 
 # Nothing of xdpkit's on A: no XDP, no tc filter, no clsact, no pins.
 nothing_left() {
@@ -38,32 +50,38 @@ killed_attach() { # STEP ARG...
 }
 
 @test "a first attach killed at any step: status tells, attach finishes it, detach removes all of it" {
-	for step in $FRESH_STEPS; do
-		killed_attach "$step" "$A" count
+	for hook in xdp tc; do
+	for step in $(fresh_steps "$hook"); do
+		echo "hook $hook"
+		killed_attach "$step" "$A" count --hook "$hook"
 		run xdp-status "$A" --json
 		echo "status after $step: $output"
 		[ "$status" -le 1 ] || [ "$status" -eq 7 ]
 		[ "$(jq -r .type <<<"$output")" = status ]
-		xdp-attach "$A" count
+		xdp-attach "$A" count --hook "$hook"
 		healthy '["count"]'
+		[ "$(jq -r .hook <<<"$output")" = "$hook" ]
 		xk_send_in 2 100
 		[ "$(xk_wait_count "$A" ingress packets 2)" = 2 ]
 		xdp-detach "$A"
 		nothing_left
 
-		killed_attach "$step" "$A" count
+		killed_attach "$step" "$A" count --hook "$hook"
 		run xdp-detach "$A"
 		[ "$status" -eq 0 ]
 		# the same interface, whatever config held when the attach died
 		[[ "$output" != *"earlier"* ]]
 		nothing_left
 	done
+	done
 }
 
 @test "SIGTERM or SIGINT in the middle of a first attach: it says so, undoes it, exits 128+N" {
 	for sig in TERM:143 INT:130 HUP:129; do
-		for step in configured xdp clsact tc; do
-			XDPKIT_TEST_KILL_AT=$step:${sig%:*} run env --default-signal=INT xdp-attach "$A" count
+		for step in configured xdp clsact tc-egress tc-ingress; do
+			hook=xdp
+			[ "$step" != tc-ingress ] || hook=tc
+			XDPKIT_TEST_KILL_AT=$step:${sig%:*} run env --default-signal=INT xdp-attach "$A" count --hook "$hook"
 			echo "$step $sig: $status $output"
 			[ "$status" -eq "${sig#*:}" ]
 			[ "${lines[-1]}" = "xdp-attach: $A: interrupted (signal $((${sig#*:} - 128))): what this run changed is undone" ]
@@ -77,8 +95,10 @@ killed_attach() { # STEP ARG...
 	mkdir -p "$lib"
 	cp "$XK_TOP/build/xk-dump" "$lib/"
 	cp "$XK_TOP/build/test/rebuilt.bpf.o" "$lib/xdpkit.bpf.o"
-	for step in $UPGRADE_STEPS; do
-		xdp-attach "$A" count
+	for hook in xdp tc; do
+	for step in $(upgrade_steps "$hook"); do
+		echo "hook $hook, step $step"
+		xdp-attach "$A" count --hook "$hook"
 		xk_send_in 3 100
 		[ "$(xk_wait_count "$A" ingress packets 3)" = 3 ]
 		XDPKIT_LIBEXEC=$lib killed_attach "$step" "$A" count stats
@@ -88,11 +108,12 @@ killed_attach() { # STEP ARG...
 		xdp-detach "$A"
 		nothing_left
 
-		xdp-attach "$A" count
+		xdp-attach "$A" count --hook "$hook"
 		XDPKIT_LIBEXEC=$lib killed_attach "$step" "$A" count
 		run xdp-detach "$A"
 		[ "$status" -eq 0 ]
 		nothing_left
+	done
 	done
 }
 
@@ -103,6 +124,29 @@ killed_attach() { # STEP ARG...
 		xdp-attach "$A" count --mode generic
 		healthy '["count"]'
 		[ "$(ip -j link show dev "$A" | jq .[0].xdp.mode)" = 2 ]
+		xdp-detach "$A"
+		nothing_left
+	done
+}
+
+@test "a hook change killed at any step: the next attach ends healthy in the hook asked for" {
+	for step in locked configured xdp-off tc-ingress finished; do
+		xdp-attach "$A" count --hook xdp
+		killed_attach "$step" "$A" count --hook tc
+		xdp-attach "$A" count --hook tc
+		healthy '["count"]'
+		[ "$(jq -r .hook <<<"$output")" = tc ]
+		[ -z "$(ip -j link show dev "$A" | jq -r '.[0].xdp // empty')" ]
+		xdp-detach "$A"
+		nothing_left
+	done
+	for step in tc-ingress-off xdp finished; do
+		xdp-attach "$A" count --hook tc
+		killed_attach "$step" "$A" count --hook xdp
+		xdp-attach "$A" count --hook xdp
+		healthy '["count"]'
+		[ "$(jq -r .hook <<<"$output")" = xdp ]
+		[ "$(tc -j filter show dev "$A" ingress | jq '[.[] | select(.options.prog)] | length')" = 0 ]
 		xdp-detach "$A"
 		nothing_left
 	done

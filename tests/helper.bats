@@ -19,7 +19,7 @@ load_datapath() {
 	bpftool prog loadall "$XK_TOP/build/xdpkit.bpf.o" "$XDPKIT_BPFFS/p" pinmaps "$XDPKIT_BPFFS/m"
 	# config: features = count (bit 0)
 	bpftool map update pinned "$XDPKIT_BPFFS/m/config" key hex 00 00 00 00 value hex \
-		01 00 00 00 $(printf '00 %.0s' $(seq 36))
+		01 00 00 00 $(printf '00 %.0s' $(seq $(($(bpftool -j map show pinned "$XDPKIT_BPFFS/m/config" | jq .bytes_value) - 4))))
 }
 
 frame() { # LEN -> a file holding a frame of LEN bytes

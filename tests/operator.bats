@@ -290,7 +290,13 @@ shim() {
 }
 
 @test "attach after the XDP program or tc filter was removed behind its back says what it put back" {
-	xdp-attach "$A" count
+	xdp-attach "$A" count --hook tc
+	tc filter del dev "$A" ingress pref 22596 handle 1 bpf
+	run xdp-attach "$A" count
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"the tc ingress filter had gone and is attached again (tc ingress, tc egress)"* ]]
+	xdp-detach "$A"
+	xdp-attach "$A" count --hook xdp
 	ip link set dev "$A" xdp off
 	run xdp-attach "$A" count
 	[ "$status" -eq 0 ]

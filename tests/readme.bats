@@ -49,7 +49,7 @@ readme_examples() {
 	run bash -o pipefail -c "${ex[3]}"
 	[ "$status" -eq 0 ]
 	[ "$output" = "" ]
-	ip link set dev "$A" xdp off
+	tc filter del dev "$A" ingress pref 22596 handle 1 bpf
 	run bash -c "${ex[3]}"
 	[ "$output" = "$A" ]
 }

@@ -326,39 +326,48 @@ s = socket.create_connection(("fd00:db8:77::2", 5001)); s.sendall(b"x" * (20 << 
 	[ "$(xdp-stats "$A" --json | jq 'select(.type == "flow" and .dir == "egress" and .dport == 5001) | .bytes')" -gt $((20 << 20)) ]
 }
 
-@test "a TCP transfer with the offloads at their defaults: tc egress counts the frames on the wire, not the GSO packets" {
-	xk_addrs
-	ethtool -k "$A" | grep -q '^tcp-segmentation-offload: on'
-	xdp-attach "$A" stats
+# A TCP transfer of 4 MiB with the offloads at their defaults, counted in
+# direction DIR of $A (attached already): as many frames as the sender's
+# TCP_INFO says it sent, and their bytes. Egress: $A sends to the server in
+# $NS; ingress: $B sends to a server on $A.
+tcp_wire_count() { # DIR
+	local n srv cli here there mss segs_out bytes_sent f p b g
 	n=$((4 << 20))
-	ip netns exec "$NS" /usr/bin/python3 -c '
+	if [ "$1" = egress ]; then
+		srv="ip netns exec $NS" cli="" there=198.18.77.2
+	else
+		srv="" cli="ip netns exec $NS" there=198.18.77.1
+	fi
+	# shellcheck disable=SC2086 # the namespace prefix, or nothing
+	$srv /usr/bin/python3 -c '
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("198.18.77.2", 5001)); s.listen(1); s.settimeout(10)
+s.bind((sys.argv[2], 5001)); s.listen(1); s.settimeout(10)
 c, _ = s.accept(); n = 0
 while True:
     d = c.recv(1 << 20)
     if not d: break
     n += len(d)
 c.close()
-open(sys.argv[1], "w").write(str(n))' "$BATS_TEST_TMPDIR/got" &
+open(sys.argv[1], "w").write(str(n))' "$BATS_TEST_TMPDIR/got" "$there" &
 	sleep 0.5
 	# the sender's own account (TCP_INFO): its MSS, the segments it sent
 	# (tcpi_segs_out: SYN, data, retransmissions, FIN, ACKs) and the data
 	# bytes (tcpi_bytes_sent, retransmissions included)
-	/usr/bin/python3 -c '
+	# shellcheck disable=SC2086
+	$cli /usr/bin/python3 -c '
 import socket, struct, sys, time
-s = socket.create_connection(("198.18.77.2", 5001))
+s = socket.create_connection((sys.argv[2], 5001))
 s.sendall(b"x" * int(sys.argv[1])); s.shutdown(socket.SHUT_WR); s.recv(1); time.sleep(0.3)
 i = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
 print(struct.unpack_from("<I", i, 16)[0], struct.unpack_from("<I", i, 136)[0],
       struct.unpack_from("<Q", i, 200)[0])
-s.close()' "$n" >"$BATS_TEST_TMPDIR/info"
+s.close()' "$n" "$there" >"$BATS_TEST_TMPDIR/info"
 	wait
 	[ "$(cat "$BATS_TEST_TMPDIR/got")" = "$n" ]
 	read -r mss segs_out bytes_sent <"$BATS_TEST_TMPDIR/info"
 	sleep 0.3
-	f=$(xdp-stats "$A" --json | jq -c 'select(.type == "flow" and .dir == "egress" and .dport == 5001)')
+	f=$(xdp-stats "$A" --json | jq -c --arg d "$1" 'select(.type == "flow" and .dir == $d and .dport == 5001)')
 	echo "mss $mss segs_out $segs_out bytes_sent $bytes_sent flow $f"
 	p=$(jq .packets <<<"$f")
 	b=$(jq .bytes <<<"$f")
@@ -369,7 +378,22 @@ s.close()' "$n" >"$BATS_TEST_TMPDIR/info"
 	# more (its options), and the data
 	[ "$b" -eq $((bytes_sent + 66 * p + 8)) ]
 	# the frame-size histogram counts the same frames as the totals
-	g=$(xdp-stats "$A" --json | jq -c 'select(.type == "global" and .dir == "egress")')
+	g=$(xdp-stats "$A" --json | jq -c --arg d "$1" 'select(.type == "global" and .dir == $d)')
 	[ "$(jq .packets <<<"$g")" -ge "$p" ]
-	[ "$(xdp-stats "$A" --json | jq -s 'map(select(.type == "size" and .dir == "egress") | .packets) | add')" = "$(jq .packets <<<"$g")" ]
+	[ "$(xdp-stats "$A" --json | jq -s --arg d "$1" 'map(select(.type == "size" and .dir == $d) | .packets) | add')" = "$(jq .packets <<<"$g")" ]
+}
+
+@test "a TCP transfer with the offloads at their defaults: tc egress counts the frames on the wire, not the GSO packets" {
+	xk_addrs
+	ethtool -k "$A" | grep -q '^tcp-segmentation-offload: on'
+	xdp-attach "$A" stats
+	tcp_wire_count egress
+}
+
+@test "a TCP transfer with the offloads at their defaults: tc ingress counts the frames on the wire, not the GSO packets" {
+	xk_addrs
+	ip netns exec "$NS" ethtool -K "$B" tso on gso on
+	ip netns exec "$NS" ethtool -k "$B" | grep -q '^tcp-segmentation-offload: on'
+	xdp-attach "$A" stats --hook tc
+	tcp_wire_count ingress
 }

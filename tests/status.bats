@@ -97,13 +97,30 @@ teardown() { xk_teardown; }
 	[ "$(jq -c "select(.type == \"iface\" and .iface == \"$A\") | [.driver, .native_xdp, .rx_vlan_offload, .xdp]" <<<"$output")" = \
 		"[\"veth\",true,\"$(ethtool -k "$A" | awk -F': ' '$1 == "rx-vlan-offload" { split($2, a, " "); print a[1] }')\",null]" ]
 	[ "$(jq -c 'select(.type == "iface" and .iface == "lo") | [.driver, .native_xdp]' <<<"$output")" = '["none",false]' ]
+	[ "$(jq -c "select(.type == \"iface\" and .iface == \"$A\") | [.auto_hook, .mtu, .mtu_warning]" <<<"$output")" = '["tc",1500,null]' ]
+}
+
+@test "xdp-check warns where the MTU is more than native XDP takes from xdpkit's program; --hook xdp fails there, auto works" {
+	ip -n "$NS" link set dev "$B" mtu 9000
+	ip link set dev "$A" mtu 9000
+	run xdp-check "$A"
+	[ "$status" -eq 0 ]
+	[[ "${lines[-1]}" == "warn  $A "*" MTU 9000: native XDP refuses it to a program without frags support (xdpkit's); --hook xdp fails here, tc works" ]]
+	run xdp-attach "$A" count --hook xdp --mode native
+	[ "$status" -eq 6 ]
+	run xdp-attach "$A" count
+	[ "$status" -eq 0 ]
+	xk_send_in 3 8000
+	[ "$(xk_wait_count "$A" ingress packets 3)" = 3 ]
+	[ "$(xk_count "$A" ingress bytes)" = 24000 ]
 }
 
 @test "xdp-check reports rx VLAN offload and an attached program, never attaches" {
 	ethtool -K "$A" rxvlan on
 	run xdp-check "$A"
 	[ "$status" -eq 0 ]
-	[[ "${lines[-1]}" == "iface $A"*"driver veth"*"native XDP yes"*"rx-vlan-offload on (XDP sees no VLAN tags)" ]]
+	[[ "${lines[-2]}" == "iface $A"*"driver veth"*"native XDP yes"*"rx-vlan-offload on (XDP sees no VLAN tags)" ]]
+	[[ "${lines[-1]}" == *" auto hook tc: a virtual device (veth): tc keeps its GSO and GRO; native XDP would cost most of its bulk throughput" ]]
 	[ -z "$(ip -j link show dev "$A" | jq -r '.[0].xdp // empty')" ]
 	xdp-attach "$A" count --mode generic
 	run xdp-check "$A" --json
@@ -114,4 +131,28 @@ teardown() { xk_teardown; }
 	run xk_as_nobody "$XK_TOP/bin/xdp-check" lo
 	[ "$status" -eq 3 ]
 	[[ "$output" == *"FAIL  root "*"fix: run as root (sudo)"* ]]
+}
+
+@test "status lists what runs before xdpkit's filters: a tcx link, a filter of a lower preference; counting goes on past them" {
+	xdp-attach "$A" count
+	mkdir -p "$XK_FOREIGN"
+	bpftool prog load "$XK_TOP/build/tcpass.bpf.o" "$XK_FOREIGN/tcpass"
+	tcpass=$(bpftool -j prog show pinned "$XK_FOREIGN/tcpass" | jq .id)
+	/usr/bin/python3 "$XK_TOP/tests/tcx.py" "$XK_FOREIGN/tcpass" "$A" ingress "$XK_FOREIGN/link"
+	tc filter add dev "$A" egress pref 7 bpf direct-action object-pinned "$XK_FOREIGN/tcpass"
+	run xdp-status "$A" --json
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.before.ingress[] | select(.prog_id == '"$tcpass"') | [.hook, .name]]' <<<"$output")" = '[["tcx","xdpkit_tcpass"]]' ]
+	[ "$(jq -c '.before.egress | map(select(.hook == "tc"))' <<<"$output")" = "[{\"hook\":\"tc\",\"pref\":7,\"prog_id\":$tcpass,\"name\":\"xdpkit_tcpass\"}]" ]
+	run xdp-status "$A"
+	[[ "$output" == *"before xdpkit on ingress: tcx prog $tcpass (xdpkit_tcpass)"*"what it drops, redirects or ends with a verdict is not counted"* ]]
+	[[ "$output" == *"before xdpkit on egress: tc pref 7 prog $tcpass (xdpkit_tcpass): what it drops, redirects or ends with a verdict is not counted"* ]]
+	# both return "next": xdpkit still counts everything
+	xk_send_in 3 100
+	xk_send_out 2 60
+	[ "$(xk_wait_count "$A" ingress packets 3)" = 3 ]
+	[ "$(xk_wait_count "$A" egress packets 2)" = 2 ]
+	rm -f "$XK_FOREIGN/link"
+	[ "$(xdp-status "$A" --json | jq -c '.before.ingress')" = '[]' ]
 }

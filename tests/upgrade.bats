@@ -177,7 +177,7 @@ map_write() { # PIN JSON
 	[ -e "$XDPKIT_BPFFS/net/$nsid/$B/global" ]
 	[ -e "$XDPKIT_BPFFS/net/$nsid/$A/global" ]
 	[ -e "$(xk_pins "$A")/global" ]
-	[ "$(ip -n "$NS" -j link show dev "$B" | jq -r .[0].xdp.prog.name)" = xdpkit_ingress ]
+	[ "$(ip netns exec "$NS" tc -j filter show dev "$B" ingress | jq -r '.[] | select(.options.prog) | .options.prog.name')" = xdpkit_tc_in ]
 	xk_send_out 6 100
 	for i in $(seq 50); do
 		n=$(xdp-stats "$B" --netns "$NS" --json | jq 'select(.type == "global" and .dir == "ingress") | .packets')
@@ -204,7 +204,7 @@ map_write() { # PIN JSON
 }
 
 @test "an interface moved to another namespace after the attach: detach takes its programs off there" {
-	xdp-attach "$A" count --ingress-only
+	xdp-attach "$A" count --ingress-only --hook xdp
 	ip link set "$A" netns "$NS"
 	run xdp-status "$A" --json
 	[ "$(jq -r .health <<<"$output")" = stale ]
@@ -266,8 +266,23 @@ map_write() { # PIN JSON
 	[ "$(xdp-status "$A" --json | jq -r .health)" = ok ]
 }
 
+@test "an interface watched with tc moved to another namespace: its filters go with the qdisc; status says stale, detach removes the pins" {
+	xdp-attach "$A" count
+	ip link set "$A" netns "$NS"
+	# the kernel takes a device's qdiscs, clsact and its filters, down when it moves
+	[ -z "$(ip netns exec "$NS" tc -j filter show dev "$A" ingress | jq -r '.[] | select(.options.prog) | .options.prog.id')" ]
+	run xdp-status "$A" --json
+	[ "$(jq -r .health <<<"$output")" = stale ]
+	run xdp-detach "$A"
+	[ "$status" -eq 0 ]
+	[ ! -e "$(xk_pins "$A")" ]
+	run xdp-attach "$A" count --netns "$NS"
+	[ "$status" -eq 0 ]
+	xdp-detach "$A" --netns "$NS"
+}
+
 @test "an interface moved into another namespace: attach there names it, status says where it went" {
-	xdp-attach "$A" count --ingress-only
+	xdp-attach "$A" count --ingress-only --hook xdp
 	ip link set "$A" netns "$NS"
 	run xdp-attach "$A" count --netns "$NS"
 	[ "$status" -eq 5 ]

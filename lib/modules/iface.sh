@@ -1,5 +1,5 @@
 # lib/modules/iface.sh - the module "iface": the datapath of one interface
-# (bpf/xdpkit.bpf.c: XDP on ingress, tc clsact on egress), its scope
+# (bpf/xdpkit.bpf.c: XDP or tc clsact on ingress, tc clsact on egress), its scope
 # (net/NETNS/IFACE, lib/pins.sh), its features (the object's enum
 # xk_feature), its tables, and how xdp-status reports it and xdp-detach
 # takes it off. xdp-attach is its attach command.
@@ -68,7 +68,7 @@ prog_status() {
 }
 
 xk_mod_iface_status() { # PINDIR
-	local d i cfg present maps p ing egr ifindex nsgone interrupted ours moved
+	local d i cfg present maps p ing egr tcin ifindex nsgone interrupted ours moved tcin_id before
 	d=$1
 	i=$(xk_pindir_iface "$d")
 	nsgone=false
@@ -76,18 +76,24 @@ xk_mod_iface_status() { # PINDIR
 	# an interrupted first attach has its config and programs in _new only
 	cfg=$(xk_dump "$d/config" 2>/dev/null) || cfg=$(xk_dump "$d/_new/map/config" 2>/dev/null) || cfg=null
 	present=false ifindex=null
-	xdp_mode="" xdp_id="" xdp_name="" tc_id="" tc_others=0
+	xdp_mode="" xdp_id="" xdp_name="" tc_id="" tc_others=0 tcin_id=""
+	before='{"ingress": [], "egress": []}'
 	if [ "$nsgone" = false ] && xk_iface_exists "$i"; then
 		present=true
 		ifindex=$(xk_ifindex "$i")
+		xk_tc_state "$i" ingress
+		tcin_id=$tc_id
 		xk_xdp_state "$i"
 		xk_tc_state "$i"
+		before=$(jq -nc --argjson i "$(xk_tc_before "$i" ingress)" --argjson e "$(xk_tc_before "$i" egress)" \
+			'{ingress: $i, egress: $e}')
 	fi
 	maps=$(maps_status "$d")
 	p=$d
 	[ -e "$d/xdpkit_ingress" ] || [ ! -e "$d/_new/prog/xdpkit_ingress" ] || p=$d/_new/prog
 	ing=$(prog_status "$p/xdpkit_ingress")
 	egr=$(prog_status "$p/xdpkit_egress")
+	tcin=$(prog_status "$p/xdpkit_tc_in")
 	interrupted=false
 	for p in "$d"/_new*; do [ ! -d "$p" ] || interrupted=true; done
 	# gone from here: moved to another namespace, with its programs?
@@ -99,27 +105,40 @@ xk_mod_iface_status() { # PINDIR
 		--arg ns "$XK_NS" --arg nsname "$XK_NSNAME" --argjson nsgone "$nsgone" \
 		--arg xdp_id "$xdp_id" --arg xdp_name "$xdp_name" --arg xdp_mode "$xdp_mode" \
 		--arg tc_id "$tc_id" --argjson tc_others "${tc_others:-0}" --argjson ours "$ours" \
+		--arg tcin_id "$tcin_id" --argjson tcin "$tcin" --argjson before "$before" \
 		--argjson maps "$maps" --argjson interrupted "$interrupted" --arg moved "$moved" \
 		--argjson ing "$ing" --argjson egr "$egr" --arg version "$(xk_version)" '
 	  ($xdp_id | tonumber? // null) as $xid | ($tc_id | tonumber? // null) as $tid
-	  | ($cfg.flags // []) as $flags
+	  | ($tcin_id | tonumber? // null) as $iid
+	  | ($cfg.flags // []) as $flags | ($cfg.hook // "xdp") as $hook
 	  | {type: "status", ts: (now * 1e6 | floor / 1e6), iface: $i, version: $version,
 	     netns: (if $nsname == "" then null else $nsname end), netns_id: ($ns | tonumber),
 	     pins: $pins, present: $present, ifindex: $ifindex,
 	     features: ($cfg.features // null),
 	     attached_at: ($cfg.attached_at // null), changed_at: ($cfg.changed_at // null),
-	     xdp: {mode: ($cfg.xdp_mode // null), prog_id: ($ing.id // null),
-	           attached: ($xid != null and ($ours | index($xid)) != null)},
+	     hook: $hook,
+	     xdp: (if $hook == "tc" then null else
+	           {mode: ($cfg.xdp_mode // null), prog_id: ($ing.id // null),
+	            attached: ($xid != null and ($ours | index($xid)) != null)} end),
+	     tc_ingress: (if $hook != "tc" then null else
+	          {prog_id: ($tcin.id // null),
+	           attached: ($iid != null and ($ours | index($iid)) != null)} end),
+	     before: {ingress: ((if $hook == "tc" and $xid != null and ($ours | index($xid)) == null then
+	                          [{hook: "xdp", mode: $xdp_mode, prog_id: $xid, name: $xdp_name}] else [] end)
+	                        + (if $hook == "tc" then $before.ingress else [] end)),
+	              egress: (if ($flags | index("ingress_only")) then [] else $before.egress end)},
 	     tc: (if ($flags | index("ingress_only")) then null else
 	          {prog_id: ($egr.id // null),
 	           attached: ($tid != null and ($ours | index($tid)) != null)} end),
-	     object: {ingress_tag: $ing.tag, egress_tag: $egr.tag, loaded_at: $ing.loaded_at},
+	     object: {ingress_tag: (if $hook == "tc" then $tcin.tag else $ing.tag end),
+	             egress_tag: $egr.tag, loaded_at: $ing.loaded_at},
 	     maps: $maps, memory: ([$maps[].memory // 0] | add // 0)}
+	  | (if .hook == "tc" then .tc_ingress.attached else .xdp.attached end) as $in_att
 	  | .problems = [
 	      (if $cfg == null then "config map unreadable" else empty end),
 	      (if $nsgone then "its network namespace (net:\($ns)) is gone"
 	       elif $present | not then "interface \($i) does not exist"
-	       elif $cfg != null and $cfg.ifindex != $ifindex and .xdp.attached == false then
+	       elif $cfg != null and $cfg.ifindex != $ifindex and $in_att == false then
 	         "pins belong to an earlier \($i) (ifindex \($cfg.ifindex), now \($ifindex))"
 	       else empty end),
 	      (if $moved != "" then ($moved | split(" ")) as $m
@@ -127,13 +146,14 @@ xk_mod_iface_status() { # PINDIR
 	       else empty end),
 	      (if $interrupted then "an attach was interrupted: xdp-attach \($i) finishes it, xdp-detach \($i) removes it" else empty end),
 	      (if ($pins | startswith($root + "/net/") | not) then "pins in the layout before 0.3: xdp-attach \($i) moves them" else empty end),
-	      (if $present and (.xdp.attached | not) then
+	      (if $present and .xdp != null and (.xdp.attached | not) then
 	         (if $xid != null then "XDP program \($xid) (\($xdp_name)) is not xdpkit'"'"'s"
 	          else "XDP program not attached" end) else empty end),
+	      (if $present and .tc_ingress != null and (.tc_ingress.attached | not) then "tc ingress filter not attached" else empty end),
 	      (if $present and .tc != null and (.tc.attached | not) then "tc egress filter not attached" else empty end),
 	      (.maps[] | select(.readable | not) | "map \(.name) unreadable")]
 	  | .health = (if $nsgone or ($present | not)
-	                 or ($cfg != null and $cfg.ifindex != $ifindex and .xdp.attached == false) then "stale"
+	                 or ($cfg != null and $cfg.ifindex != $ifindex and $in_att == false) then "stale"
 	               elif (.problems | length) > 0 then "degraded" else "ok" end)'
 }
 
