@@ -83,34 +83,34 @@ xk_tc_state() { # IFACE [DIR]
 
 # What runs on DIR (ingress or egress) of IFACE before xdpkit's tc filter,
 # as a JSON array of {hook, prog_id, name, ...}: tcx links (they run before
-# every clsact filter, and one that returns a verdict ends the chain) and
-# clsact filters of a lower preference. What they drop, redirect or pass
-# on with a verdict, xdpkit's filter does not see. bpftool before 7.3 does
-# not say which interface a tcx link is on: such links are listed with
-# "ifindex": null, as possibly this interface's.
+# every clsact filter, and one that returns a verdict ends the chain; as
+# `bpftool net` lists them from 7.3 on) and clsact filters of a lower
+# preference. What they drop, redirect or pass on with a verdict, xdpkit's
+# filter does not see.
 xk_tc_before() { # IFACE DIR
-	local ifx
-	ifx=$(xk_ifindex "$1" 2>/dev/null) || ifx=0
 	{
-		# bpftool 7.3 and later: tcx links per interface, certain
 		xk_ns bpftool -j net show dev "$1" 2>/dev/null | jq -c --arg k "tcx/$2" '
-			[.[0].tc[]? | select(.kind == $k) | {hook: "tcx", prog_id, link_id, ifindex, name}]' ||
+			[.[0].tc[]? | select(.kind == $k) | {hook: "tcx", prog_id, link_id, name}]' ||
 			echo '[]'
-		bpftool -j link show 2>/dev/null | jq -c --argjson ifx "$ifx" --arg d "tcx_$2" --argjson n "$([ "$2" = ingress ] && echo 46 || echo 47)" '
-			[.[] | select(.type == "tcx" or .type == 11)
-			 | select((.ifindex == null or .ifindex == $ifx)
-			          and (.attach_type == null or .attach_type == $d or .attach_type == $n))
-			 | {hook: "tcx", prog_id, link_id: .id, ifindex: (.ifindex // null)}]' || echo '[]'
 		xk_ns tc -j filter show dev "$1" "$2" 2>/dev/null | jq -c --argjson p "$XK_TC_PREF" '
 			[.[] | select(.pref < $p and .options != null)
 			 | {hook: "tc", pref, prog_id: (.options.prog.id // null),
-			    name: (.options.prog.name // .options.bpf_name // .kind)}]' || echo '[]'
-	} | jq -sc 'add // [] | unique_by([.hook, .link_id, .pref, .prog_id]) | sort_by(.hook == "tc")' | while read -r l; do
-		# names of the tcx programs
-		printf '%s\n' "$l" | jq -r '.[] | select(.hook == "tcx") | .prog_id' | while read -r id; do
+			    name: (.options.prog.name // .options.bpf_name // .kind)}]' ||
+			echo '[]'
+	} | jq -sc 'add // [] | unique_by([.hook, .link_id, .pref, .prog_id]) | sort_by(.hook == "tc")'
+}
+
+# The tcx links of the host that bpftool cannot place (before 7.3 it
+# shows a tcx link without its interface or direction), as a JSON array of
+# {hook, link_id, prog_id, name}: any of them may run before xdpkit's
+# filters on any interface.
+xk_tcx_unplaced() {
+	bpftool -j link show 2>/dev/null | jq -c '
+		[.[] | select((.type == "tcx" or .type == 11) and .ifindex == null)
+		 | {hook: "tcx", link_id: .id, prog_id}]' | while read -r l; do
+		printf '%s\n' "$l" | jq -r '.[].prog_id' | while read -r id; do
 			bpftool -j prog show id "$id" 2>/dev/null | jq -c '{(.id | tostring): .name}' || :
-		done | jq -sc --argjson l "$l" 'add // {} | . as $n | $l
-			| map(if .hook == "tcx" then .name = (.name // $n[.prog_id | tostring]) else . end)'
+		done | jq -sc --argjson l "$l" 'add // {} | . as $n | $l | map(.name = $n[.prog_id | tostring])'
 	done
 }
 

@@ -77,7 +77,7 @@ xk_mod_iface_status() { # PINDIR
 	cfg=$(xk_dump "$d/config" 2>/dev/null) || cfg=$(xk_dump "$d/_new/map/config" 2>/dev/null) || cfg=null
 	present=false ifindex=null
 	xdp_mode="" xdp_id="" xdp_name="" tc_id="" tc_others=0 tcin_id=""
-	before='{"ingress": [], "egress": []}'
+	before='{"ingress": [], "egress": [], "unplaced": []}'
 	if [ "$nsgone" = false ] && xk_iface_exists "$i"; then
 		present=true
 		ifindex=$(xk_ifindex "$i")
@@ -86,7 +86,7 @@ xk_mod_iface_status() { # PINDIR
 		xk_xdp_state "$i"
 		xk_tc_state "$i"
 		before=$(jq -nc --argjson i "$(xk_tc_before "$i" ingress)" --argjson e "$(xk_tc_before "$i" egress)" \
-			'{ingress: $i, egress: $e}')
+			--argjson u "$(xk_tcx_unplaced)" '{ingress: $i, egress: $e, unplaced: $u}')
 	fi
 	maps=$(maps_status "$d")
 	p=$d
@@ -126,7 +126,8 @@ xk_mod_iface_status() { # PINDIR
 	     before: {ingress: ((if $hook == "tc" and $xid != null and ($ours | index($xid)) == null then
 	                          [{hook: "xdp", mode: $xdp_mode, prog_id: $xid, name: $xdp_name}] else [] end)
 	                        + (if $hook == "tc" then $before.ingress else [] end)),
-	              egress: (if ($flags | index("ingress_only")) then [] else $before.egress end)},
+	              egress: (if ($flags | index("ingress_only")) then [] else $before.egress end),
+	              unplaced: $before.unplaced},
 	     tc: (if ($flags | index("ingress_only")) then null else
 	          {prog_id: ($egr.id // null),
 	           attached: ($tid != null and ($ours | index($tid)) != null)} end),
