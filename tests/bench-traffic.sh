@@ -156,17 +156,26 @@ stat() {
 		m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
 		printf "%.3f %.3f\n", m, a[NR] - a[1] }'
 }
+# One cell: the median (spread) of FILE, and a figure of that median ($1)
+# and REF's median ($2) by the awk printf arguments ARGS.
+cell() { # FILE REF FORMAT ARGS
+	local m
+	m=$(stat "$2" | cut -d' ' -f1)
+	# shellcheck disable=SC2046 # two numbers
+	set -- "$3" "$4" "$m" $(stat "$1")
+	# shellcheck disable=SC2059 # the format is the caller's
+	printf "$1" "$4" "$5" "$(echo "$4 $3" | awk "{ printf $2 }")"
+}
+
 echo
 echo "medians (spread), and the ratio to nothing attached; TCP in Gbit/s, 64-byte UDP in Mpps received"
 printf '%-16s %22s %22s %22s %22s\n' attached "TCP into host" "TCP out of host" "small into host" "small out of host"
 for c in $configs; do
 	line=$(printf '%-16s' "$c")
 	for t in $tests; do
-		f=$tmp/s.$c.${t%:*}.${t#*:}
-		# shellcheck disable=SC2046 # two numbers
-		set -- $(stat "$f")
-		base=$(stat "$tmp/s.none.${t%:*}.${t#*:}" | cut -d' ' -f1)
-		line="$line $(printf '%8s (%5s) %5s' "$1" "$2" "$(echo "$1 $base" | awk '{ printf "%.2f", ($2 > 0 ? $1 / $2 : 0) }')")"
+		# shellcheck disable=SC2016 # awk's fields, not the shell's
+		line="$line $(cell "$tmp/s.$c.${t%:*}.${t#*:}" "$tmp/s.none.${t%:*}.${t#*:}" \
+			'%8s (%5s) %5s' '"%.2f", ($2 > 0 ? $1 / $2 : 0)')"
 	done
 	printf '%s\n' "$line"
 done
@@ -177,10 +186,9 @@ printf '%-16s %26s %26s\n' attached "small into host" "small out of host"
 for c in $configs; do
 	line=$(printf '%-16s' "$c")
 	for d in in out; do
-		# shellcheck disable=SC2046 # two numbers
-		set -- $(stat "$tmp/cpu.$c.$d")
-		pps=$(stat "$tmp/s.$c.small.$d" | cut -d' ' -f1)
-		line="$line $(printf '%9s (%5s) %7s ns' "$1" "$2" "$(echo "$1 $pps" | awk '{ printf "%.0f", ($2 > 0 ? $1 / 100 / ($2 * 1e6) * 1e9 : 0) }')")"
+		# shellcheck disable=SC2016 # awk's fields, not the shell's
+		line="$line $(cell "$tmp/cpu.$c.$d" "$tmp/s.$c.small.$d" \
+			'%9s (%5s) %7s ns' '"%.0f", ($2 > 0 ? $1 / 100 / ($2 * 1e6) * 1e9 : 0)')"
 	done
 	printf '%s\n' "$line"
 done
