@@ -58,7 +58,7 @@ def xk_status_text:
     "  maps: \(.maps | map("\(.name) \(.entries // "?")/\(.capacity // .max_entries // "?")") | join(", ")); memory \(.memory | xk_bytes)",
     (.before // {} | to_entries[] | select(.key != "unplaced") | .key as $d | .value[]
      | "  before xdpkit on \($d): \(.hook)\(if .pref then " pref \(.pref)" else "" end)\(if .mode then " \(.mode)" else "" end) prog \(.prog_id // "-") (\(.name // "?"))"
-       + ": what it drops, redirects\(if .hook == "xdp" then "" else " or ends with a verdict" end) is not counted"),
+       + ": what it drops\(if .hook == "xdp" then " or redirects" else ", redirects or ends with a verdict" end) is not counted"),
     (if (.before.unplaced // []) != [] then
        "  note: tcx links on this host, interface unknown (bpftool before 7.3 does not say): \(.before.unplaced | map("link \(.link_id) prog \(.prog_id) (\(.name // "?"))") | join(", ")); one on this interface would run before xdpkit's filters"
      else empty end),

@@ -205,7 +205,10 @@ xk_find_ours() { # DIR
 }
 
 # The ingress hook `--hook auto` takes on IFACE, in pick_hook (xdp or tc),
-# and why, in pick_why; pick_mtu: its MTU. Native XDP where a driver of a
+# and why, in pick_why; pick_mtu: the MTU native XDP is judged by, its
+# own or, on a veth, its peer's (veth_xdp_set refuses a peer MTU it cannot
+# take; a peer in another namespace is not looked at: its own then), and
+# pick_mtu_of: whose it is. Native XDP where a driver of a
 # physical NIC runs it before any skb is built; tc on every virtual device
 # and on virtio_net, where native XDP costs the monitored traffic most of
 # its throughput (README, "Which hook"): veth takes away its peer's GSO and
@@ -214,12 +217,17 @@ xk_find_ours() { # DIR
 # native XDP takes from a program without frags support (xdpkit's).
 XK_XDP_MAX_MTU=3500
 xk_pick_hook() { # IFACE
-	local s kind bus
+	local s kind bus peer
 	s=$(xk_ns ip -d -j link show dev "$1" 2>/dev/null |
-		jq -r '.[0] | "\(.linkinfo.info_kind // "-") \(.parentbus // "-") \(.mtu // 0)"') || s="- - 0"
-	# shellcheck disable=SC2086 # three words from jq
+		jq -r '.[0] | "\(.linkinfo.info_kind // "-") \(.parentbus // "-") \(.mtu // 0) \(if .link_netnsid == null then .link // "-" else "-" end)"') ||
+		s="- - 0 -"
+	# shellcheck disable=SC2086 # four words from jq
 	set -- $s
-	kind=$1 bus=$2 pick_mtu=$3
+	kind=$1 bus=$2 pick_mtu=$3 pick_mtu_of=""
+	if [ "$kind" = veth ] && [ "$4" != - ]; then # the peer, by name: in this namespace
+		peer=$(xk_ns ip -j link show dev "$4" 2>/dev/null | jq '.[0].mtu // 0') || peer=0
+		[ "$peer" -eq 0 ] || pick_mtu=$peer pick_mtu_of=" (its veth peer's)"
+	fi
 	if [ "$kind" != - ]; then
 		pick_hook=tc pick_why="a virtual device ($kind): tc keeps its GSO and GRO; native XDP would cost most of its bulk throughput"
 	elif [ "$bus" = virtio ]; then

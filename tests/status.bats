@@ -106,6 +106,18 @@ teardown() { xk_teardown; }
 	run xdp-check "$A"
 	[ "$status" -eq 0 ]
 	[[ "${lines[-1]}" == "warn  $A "*" MTU 9000: native XDP refuses it to a program without frags support (xdpkit's); --hook xdp fails here, tc works" ]]
+	# on a veth whose peer is in the same namespace, the peer's MTU is what
+	# native XDP is judged by
+	ip -n "$NS" link add "${B}p" type veth peer name "${B}q"
+	ip -n "$NS" link set "${B}q" mtu 9000
+	run xdp-check "${B}p" "${B}q" --netns "$NS" --json
+	[ "$status" -eq 0 ]
+	[ "$(jq -c 'select(.type == "iface") | [.iface, .mtu, .mtu_warning]' <<<"$output")" = "$(printf '%s\n' \
+		"[\"${B}p\",9000,\"MTU 9000 (its veth peer's): native XDP refuses it to a program without frags support (xdpkit's); --hook xdp fails here, tc works\"]" \
+		"[\"${B}q\",1500,null]")" ]
+	run xdp-check nosuch --netns "$NS"
+	[ "$status" -eq 4 ]
+	[ "$output" = "xdp-check: error: nosuch: no such interface in network namespace $NS" ]
 	run xdp-attach "$A" count --hook xdp --mode native
 	[ "$status" -eq 6 ]
 	run xdp-attach "$A" count
@@ -134,9 +146,15 @@ teardown() { xk_teardown; }
 }
 
 @test "status lists what runs before xdpkit's filters: a tcx link, a filter of a lower preference; counting goes on past them" {
-	xdp-attach "$A" count
 	mkdir -p "$XK_FOREIGN"
 	bpftool prog load "$XK_TOP/build/tcpass.bpf.o" "$XK_FOREIGN/tcpass"
+	# a filter there before the attach: the attach says so
+	tc qdisc add dev "$A" clsact
+	tc filter add dev "$A" ingress pref 9 bpf direct-action object-pinned "$XK_FOREIGN/tcpass"
+	run xdp-attach "$A" count
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"xdp-attach: $A: tc pref 9 prog "*" (xdpkit_tcpass) runs before xdpkit's tc ingress filter: what it drops, redirects or ends with a verdict is not counted"* ]]
+	tc filter del dev "$A" ingress pref 9
 	tcpass=$(bpftool -j prog show pinned "$XK_FOREIGN/tcpass" | jq .id)
 	/usr/bin/python3 "$XK_TOP/tests/tcx.py" "$XK_FOREIGN/tcpass" "$A" ingress "$XK_FOREIGN/link"
 	tc filter add dev "$A" egress pref 7 bpf direct-action object-pinned "$XK_FOREIGN/tcpass"
