@@ -765,14 +765,26 @@ static __u32 prog_btf_using(struct dump *d, int fd)
 	return 0;
 }
 
+/* Take the map's types from the BTF of program FD (closed here), if the
+ * program uses the map: 0 when it did. */
+static int btf_from_prog_fd(struct dump *d, int fd)
+{
+	__u32 btf_id;
+
+	if (fd < 0)
+		return -1;
+	btf_id = prog_btf_using(d, fd);
+	close(fd);
+	return btf_id && types_in_prog_btf(d, btf_id) == 0 ? 0 : -1;
+}
+
 static int btf_from_prog(struct dump *d, const char *pin)
 {
-	static const char *const beside[] = { "xdpkit_ingress", "xdpkit_egress" };
+	static const char *const beside[] = { "xdpkit_ingress", "xdpkit_egress", "xdpkit_tc_in" };
 	const char *slash = strrchr(pin, '/');
 	size_t dlen = slash ? (size_t)(slash - pin) + 1 : 0;
-	__u32 id = 0, btf_id;
+	__u32 id = 0;
 	unsigned int i;
-	int fd;
 
 	for (i = 0; i < sizeof(beside) / sizeof(beside[0]); i++) {
 		char path[4096];
@@ -781,23 +793,12 @@ static int btf_from_prog(struct dump *d, const char *pin)
 			break;
 		memcpy(path, pin, dlen);
 		strcpy(path + dlen, beside[i]);
-		fd = bpf_obj_get(path);
-		if (fd < 0)
-			continue;
-		btf_id = prog_btf_using(d, fd);
-		close(fd);
-		if (btf_id && types_in_prog_btf(d, btf_id) == 0)
+		if (btf_from_prog_fd(d, bpf_obj_get(path)) == 0)
 			return 0;
 	}
-	while (bpf_prog_get_next_id(id, &id) == 0) {
-		fd = bpf_prog_get_fd_by_id(id);
-		if (fd < 0)
-			continue;
-		btf_id = prog_btf_using(d, fd);
-		close(fd);
-		if (btf_id && types_in_prog_btf(d, btf_id) == 0)
+	while (bpf_prog_get_next_id(id, &id) == 0)
+		if (btf_from_prog_fd(d, bpf_prog_get_fd_by_id(id)) == 0)
 			return 0;
-	}
 	return -1;
 }
 

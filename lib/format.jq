@@ -39,6 +39,12 @@ def xk_bytes: if . >= 1048576 then "\(. / 104857.6 | round / 10) MiB"
               elif . >= 1024 then "\(. / 102.4 | round / 10) KiB" else "\(.) B" end;
 
 # One xdp-status line as text.
+# One program that runs before xdpkit's (a status line's "before" entry),
+# and what that hides: "tc pref 7 prog 12 (name): what it drops, ...".
+def xk_before_text:
+  "\(.hook)\(if .pref then " pref \(.pref)" else "" end)\(if .mode then " \(.mode)" else "" end) prog \(.prog_id // "-") (\(.name // "?"))"
+  + ": what it drops\(if .hook == "xdp" then " or redirects" else ", redirects or ends with a verdict" end) is not counted";
+
 def xk_status_text:
   if .health == "missing" then
     "\(.iface): missing, xdpkit is not attached"
@@ -57,8 +63,7 @@ def xk_status_text:
       + (if .netns != null then ", netns \(.netns)" else "" end),
     "  maps: \(.maps | map("\(.name) \(.entries // "?")/\(.capacity // .max_entries // "?")") | join(", ")); memory \(.memory | xk_bytes)",
     (.before // {} | to_entries[] | select(.key != "unplaced") | .key as $d | .value[]
-     | "  before xdpkit on \($d): \(.hook)\(if .pref then " pref \(.pref)" else "" end)\(if .mode then " \(.mode)" else "" end) prog \(.prog_id // "-") (\(.name // "?"))"
-       + ": what it drops\(if .hook == "xdp" then " or redirects" else ", redirects or ends with a verdict" end) is not counted"),
+     | "  before xdpkit on \($d): \(xk_before_text)"),
     (if (.before.unplaced // []) != [] then
        "  note: tcx links on this host, interface unknown (bpftool before 7.3 does not say): \(.before.unplaced | map("link \(.link_id) prog \(.prog_id) (\(.name // "?"))") | join(", ")); one on this interface would run before xdpkit's filters"
      else empty end),

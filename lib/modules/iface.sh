@@ -80,13 +80,16 @@ xk_mod_iface_status() { # PINDIR
 	before='{"ingress": [], "egress": [], "unplaced": []}'
 	if [ "$nsgone" = false ] && xk_iface_exists "$i"; then
 		present=true
+		# host-wide: read once per command
+		[ -n "${XK_TCX_UNPLACED:-}" ] || XK_TCX_UNPLACED=$(xk_tcx_unplaced)
+		[ -n "$XK_TCX_UNPLACED" ] || XK_TCX_UNPLACED='[]'
 		ifindex=$(xk_ifindex "$i")
 		xk_tc_state "$i" ingress
 		tcin_id=$tc_id
 		xk_xdp_state "$i"
 		xk_tc_state "$i"
 		before=$(jq -nc --argjson i "$(xk_tc_before "$i" ingress)" --argjson e "$(xk_tc_before "$i" egress)" \
-			--argjson u "$(xk_tcx_unplaced)" '{ingress: $i, egress: $e, unplaced: $u}')
+			--argjson u "$XK_TCX_UNPLACED" '{ingress: $i, egress: $e, unplaced: $u}')
 	fi
 	maps=$(maps_status "$d")
 	p=$d
