@@ -11,7 +11,7 @@ CFLAGS ?= -O2 -g
 BUILD := build
 
 ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine 2>/dev/null)
-BPF_CFLAGS := -target bpf -O2 -g -Wall -Wextra -Werror -I$(ARCH_INC) -Ibpf
+BPF_CFLAGS := -target bpf -mcpu=v3 -O2 -g -Wall -Wextra -Werror -I$(ARCH_INC) -Ibpf
 # Table sizes (entries); see README for their memory cost.
 BPF_SIZES := $(if $(XK_FLOW_SLOTS),-DXK_FLOW_SLOTS=$(XK_FLOW_SLOTS)) $(if $(XK_PORT_SLOTS),-DXK_PORT_SLOTS=$(XK_PORT_SLOTS)) $(if $(XK_WAYS),-DXK_WAYS=$(XK_WAYS))
 # The version: VERSION, and the commit when built from a git checkout.
@@ -20,7 +20,7 @@ HELPER_CFLAGS := $(CFLAGS) -Wall -Wextra -Werror $(shell pkg-config --cflags lib
 HELPER_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf)
 
 BPF_OBJS := $(BUILD)/xdpkit.bpf.o $(BUILD)/pass.bpf.o $(BUILD)/tcpass.bpf.o
-HELPERS := $(BUILD)/xk-dump
+HELPERS := $(BUILD)/xk-dump $(BUILD)/xk-drain
 VERSION_FILE := $(BUILD)/version
 BIN := $(wildcard bin/xdp-*)
 SHELL_FILES := $(BIN) $(wildcard lib/*.sh lib/modules/*.sh) $(wildcard tests/*.sh examples/*.sh) .ci/run
@@ -28,7 +28,7 @@ SHELL_FILES := $(BIN) $(wildcard lib/*.sh lib/modules/*.sh) $(wildcard tests/*.s
 # Debian/Ubuntu packages: to build, to run, to test.
 DEPS_BUILD := make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config
 DEPS_RUN := bpftool iproute2 jq util-linux ethtool
-DEPS_TEST := bats shellcheck dash busybox valgrind tcpdump python3 procps iputils-ping curl tmux iperf3 netsniff-ng
+DEPS_TEST := bats shellcheck dash busybox valgrind tcpdump python3 procps iputils-ping curl tmux iperf3 netsniff-ng tshark
 
 ifeq ($(V),1)
 Q :=
@@ -65,7 +65,12 @@ $(BUILD)/bench-flags: FORCE | $(BUILD)
 	@echo '$(BENCH_CFLAGS)' | cmp -s - $@ || echo '$(BENCH_CFLAGS)' >$@
 
 test-objs: $(TEST_BPF) ## the BPF objects the tests load
-bench-objs: $(BENCH_BPF) ## the BPF objects the benchmark loads
+bench-objs: $(BENCH_BPF) $(BUILD)/bench/refdrain ## the BPF objects (and the reference consumer) the benchmark loads
+
+$(BUILD)/bench/refdrain: tests/bench/refdrain.c bpf/xdpkit.h | $(BUILD) build-tools
+	$(msg) CC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(HELPER_CFLAGS) -o $@ $< $(HELPER_LIBS)
 
 # Rebuild the objects when the table sizes change.
 $(BUILD)/bpf-flags: FORCE | $(BUILD)
@@ -82,6 +87,10 @@ $(VERSION_FILE): FORCE | $(BUILD)
 $(BUILD)/xk-dump: helpers/xk-dump.c helpers/btfjson.c helpers/btfjson.h $(VERSION_FILE) | $(BUILD) build-tools
 	$(msg) CC $@
 	$(Q)$(CC) $(HELPER_CFLAGS) -o $@ helpers/xk-dump.c helpers/btfjson.c $(HELPER_LIBS)
+
+$(BUILD)/xk-drain: helpers/xk-drain.c helpers/btfjson.c helpers/btfjson.h $(VERSION_FILE) | $(BUILD) build-tools
+	$(msg) CC $@
+	$(Q)$(CC) $(HELPER_CFLAGS) -o $@ helpers/xk-drain.c helpers/btfjson.c $(HELPER_LIBS) -lpthread
 
 # Fail early, with the fix, when a build tool is missing.
 build-tools:

@@ -42,7 +42,8 @@
 #define ETH_P_8021AD 0x88A8
 #endif
 
-enum xk_parse_result {
+/* (xk_packet.parse prints it: "ip", "non_ip", "error") */
+enum xk_parse {
 	XK_P_IP = 0,
 	XK_P_NON_IP = 1,
 	XK_P_ERROR = 2,
@@ -66,6 +67,9 @@ struct xk_pkt {
 	__u8 frag;                /* an IP fragment after the first */
 	__u8 first_frag;          /* the first fragment of several: the transport
 				   * header's own length may run past it */
+	__u8 nvlan;               /* VLAN tags in the data (capture) */
+	__be16 ethertype;         /* after the VLAN tags (capture) */
+	__be16 vlan[XK_VLAN_MAX]; /* their TCIs, outer first (capture) */
 };
 
 struct xk_vlan_hdr {
@@ -233,6 +237,8 @@ static __always_inline int xk_parse(struct xk_pkt *p)
 	p->frag = 0;
 	p->first_frag = 0;
 	p->hdrs = 0;
+	p->nvlan = 0;
+	p->ethertype = 0;
 	if (!XK_HAS(p, 0, sizeof(*eth)))
 		return XK_P_ERROR;
 	proto = eth->h_proto;
@@ -245,9 +251,12 @@ static __always_inline int xk_parse(struct xk_pkt *p)
 			break;
 		if (!XK_HAS(p, off, sizeof(*vh)))
 			return XK_P_ERROR;
+		p->vlan[i] = vh->tci;
+		p->nvlan = i + 1;
 		proto = vh->proto;
 		off += sizeof(*vh);
 	}
+	p->ethertype = proto;
 	if (proto == bpf_htons(ETH_P_IP))
 		return xk_parse_ipv4(p, off);
 	if (proto == bpf_htons(ETH_P_IPV6))

@@ -27,6 +27,11 @@
  *   xk_first_ns_t  CLOCK_MONOTONIC ns, printed as Unix seconds; min across CPUs
  *   xk_last_ns_t   CLOCK_MONOTONIC ns, printed as Unix seconds; max across CPUs
  *   xk_gauge_t, xk_gauge64_t  a setting, not a counter: printed as is, never summed
+ *   xk_ts_ns_t     CLOCK_MONOTONIC ns, printed as Unix seconds (an event's time)
+ *   xk_vlans_t     VLAN ids, printed as a list of those present (bit 15 set)
+ *   xk_hex_t       a byte; a flexible array of them (the last member of an
+ *                  event) holds the bytes the ring buffer record carries after
+ *                  the struct, printed as one hex string, left out when none
  *   any other integer is a counter and is summed across CPUs;
  *   bitfields are printed (and folded) by the rule of their type;
  *   members whose name starts with "_" are padding and are not printed;
@@ -55,6 +60,10 @@ typedef __u64 xk_first_ns_t;
 typedef __u64 xk_last_ns_t;
 typedef __u32 xk_gauge_t;
 typedef __u64 xk_gauge64_t;
+typedef __u64 xk_ts_ns_t;      /* CLOCK_MONOTONIC ns, printed as Unix seconds */
+typedef __u16 xk_vlans_t[2];   /* VLAN ids, outer first: bit 15 marks one seen */
+typedef __u8 xk_hex_t;         /* bytes printed as hex */
+typedef __u8 xk_parse8_t;      /* enum xk_parse (bpf/parse.h) in a byte */
 
 typedef __u32 xk_dir_t;    /* enum xk_dir, as an array map key */
 
@@ -69,6 +78,8 @@ enum xk_dir {
 enum xk_feature {
 	XK_F_COUNT = 1 << 0,  /* global packets and bytes per direction */
 	XK_F_STATS = 1 << 1,  /* everything in global, protos, flows, ports */
+	XK_F_CAPTURE = 1 << 2, /* events into "packets" while a reader keeps
+				* "capture".deadline ahead (xdp-capture) */
 };
 
 enum xk_xdp_mode {
@@ -246,5 +257,86 @@ struct xk_clock {
 #ifndef XK_PORT_SLOTS
 #define XK_PORT_SLOTS 16384
 #endif
+
+/*
+ * Capture (xdp-capture). The reader (helpers/xk-drain) keeps
+ * capture.deadline a few seconds ahead of the clock; when the reader is gone
+ * (even killed) the deadline passes and capture stops by itself.
+ *
+ * Selection, in this order: direction, protocol, port (either end), host
+ * (either end); then 1-in-N sampling counts the packets that passed the
+ * filters on all CPUs together (one shared counter: the 1st, N+1th, 2N+1th
+ * ... are taken); then the cap in events per second. A frame that is not IP
+ * passes only when no protocol, port or host is asked for.
+ */
+enum xk_capture_match {
+	XK_CM_PROTO = 1 << 0,
+	XK_CM_PORT = 1 << 1,
+	XK_CM_HOST = 1 << 2,
+	XK_CM_INGRESS = 1 << 3,
+	XK_CM_EGRESS = 1 << 4,
+};
+
+#define XK_SNAP_MAX 256
+#ifndef XK_RING_BYTES
+#define XK_RING_BYTES (4 << 20) /* the ring buffer: 4 MiB, ~50,000 events
+				 * without payload */
+#endif
+
+/* Map "capture", an array of one entry: the settings of the capture, written
+ * by xdp-capture before the reader starts. */
+struct xk_capture {
+	xk_ts_ns_t deadline;          /* CLOCK_MONOTONIC ns; 0: off */
+	enum xk_capture_match match;  /* what is filtered on, and directions */
+	xk_gauge_t sample;            /* 1 in N of the packets that pass (0, 1: all) */
+	xk_gauge_t rate;              /* at most N events a second (0: no cap) */
+	xk_gauge_t snaplen;           /* frame bytes from the Ethernet header (<= 256) */
+	xk_gauge_t pid;               /* the xdp-capture that owns it */
+	xk_gauge_t attached;          /* 1: xdp-capture attached xdpkit for itself */
+	xk_proto_t proto;
+	xk_be16_t port;
+	__u16 _pad;
+	xk_addr_t host;               /* v4-mapped for IPv4 */
+};
+
+/* Map "capture_state", an array of one entry shared by the CPUs (atomics):
+ * the sampling counter and the rate window. Reset by xdp-capture. */
+struct xk_capture_state {
+	__u64 passed;                 /* packets that passed the filters */
+	__u64 window;                 /* the second (of the coarse clock) counted */
+	__u64 in_window;              /* events taken in that second */
+};
+
+/* Map "capture_stats", a per-CPU array indexed by xk_dir_t. */
+struct xk_capture_stats {
+	__u64 events;                 /* written to the ring buffer */
+	__u64 lost;                   /* selected, but the ring buffer was full */
+	__u64 capped;                 /* selected, but over the events-a-second cap */
+};
+
+/*
+ * Ring buffer "packets": one event per captured frame. A ring buffer has no
+ * BTF of its own: readers find struct xk_packet in the program's BTF.
+ */
+struct xk_packet {
+	xk_ts_ns_t ts;                /* bpf_ktime_get_ns() when the hook ran */
+	xk_addr_t src;                /* IP addresses ("::" when not IP) */
+	xk_addr_t dst;
+	xk_be16_t sport;              /* TCP, UDP; else 0 */
+	xk_be16_t dport;
+	xk_proto8_t proto;
+	__u8 family;                  /* 4, 6; 0: not IP */
+	xk_dir8_t dir;
+	xk_tcpflags_t tcp_flags;
+	__u32 len;                    /* the frame's length at the hook (a GSO
+				       * packet at tc: all its frames' data) */
+	__u16 segs;                   /* frames it is on the wire (GSO), else 1 */
+	xk_be16_t ethertype;          /* after the VLAN tags */
+	xk_vlans_t vlan;
+	xk_parse8_t parse;            /* ip, non_ip, error */
+	__u8 _pad;
+	__u16 caplen;                 /* bytes of the frame that follow */
+	xk_hex_t payload[];           /* the first caplen bytes, from Ethernet */
+};
 
 #endif /* XDPKIT_H */

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* btfjson.c - see btfjson.h. */
 #include <arpa/inet.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
 #include <string.h>
 #include <time.h>
 
@@ -67,6 +70,8 @@ int bj_init(struct bj *bj, const struct btf *btf, FILE *out)
 		return -1;
 	bj->btf = btf;
 	bj->out = out;
+	bj->tail = NULL;
+	bj->tail_len = 0;
 	bj->mono_to_real = (double)(real.tv_sec - mono.tv_sec) +
 			   (double)(real.tv_nsec - mono.tv_nsec) / 1e9;
 	return 0;
@@ -311,6 +316,22 @@ static int print_time(const struct bj *bj, const void *data, unsigned long long 
 	return 0;
 }
 
+/* xk_vlans_t: the ids present (bit 15 marks one). */
+static int print_vlans(const struct bj *bj, const void *data, unsigned long long v)
+{
+	__u16 ids[2];
+	int i, n = 0;
+
+	(void)v;
+	memcpy(ids, data, sizeof(ids));
+	fputc('[', bj->out);
+	for (i = 0; i < 2; i++)
+		if (ids[i] & 0x8000)
+			fprintf(bj->out, "%s%u", n++ ? "," : "", ids[i] & 0xfff);
+	fputc(']', bj->out);
+	return 0;
+}
+
 /* How a scalar folds across CPUs. */
 enum fold_rule { FOLD_SUM, FOLD_MAX, FOLD_MIN_NONZERO, FOLD_OR, FOLD_KEEP };
 
@@ -333,6 +354,8 @@ static const struct special {
 	{ "xk_tcpflags", false, print_tcpflags, FOLD_OR },  /* ["SYN","ACK"] */
 	{ "xk_first_ns", false, print_time, FOLD_MIN_NONZERO }, /* monotonic ns -> Unix s */
 	{ "xk_last_ns", false, print_time, FOLD_MAX },
+	{ "xk_ts_ns", false, print_time, FOLD_MAX },        /* an event's time */
+	{ "xk_vlans", true, print_vlans, FOLD_KEEP },       /* [100, 200] */
 	{ "xk_gauge", false, NULL, FOLD_MAX },              /* a setting, not a counter */
 };
 
@@ -390,6 +413,39 @@ static void put_bits(void *data, __u32 off, __u32 bits, unsigned long long v)
 
 static int print_value(const struct bj *bj, __u32 id, const void *data);
 
+/* A flexible array (no elements) of xk_hex_t: the bytes that follow the
+ * struct in an event record. */
+static bool is_tail(const struct btf *btf, __u32 id)
+{
+	char xk[XK_NAME_MAX];
+	const struct btf_type *t = resolve(btf, id, NULL, NULL);
+
+	if (!t || !btf_is_array(t) || btf_array(t)->nelems)
+		return false;
+	resolve(btf, btf_array(t)->type, xk, NULL);
+	return xk_is(xk, "xk_hex");
+}
+
+static void print_hex(const struct bj *bj, const char *name, bool first)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *p = bj->tail;
+	char buf[512];
+	size_t i = 0, n = 0;
+
+	fprintf(bj->out, "%s\"%s\":\"", first ? "" : ",", name);
+	for (i = 0; i < bj->tail_len; i++) {
+		buf[n++] = digits[p[i] >> 4];
+		buf[n++] = digits[p[i] & 15];
+		if (n == sizeof(buf)) {
+			fwrite(buf, 1, n, bj->out);
+			n = 0;
+		}
+	}
+	fwrite(buf, 1, n, bj->out);
+	fputc('"', bj->out);
+}
+
 /* A scalar v of type t (typedef xk, or NULL): by its special row, as an
  * enum, or as a number. */
 static int print_scalar(const struct bj *bj, const struct btf_type *t, const char *xk,
@@ -428,6 +484,12 @@ static int print_members(const struct bj *bj, const struct btf_type *t,
 
 		if (!name || !*name || name[0] == '_' || (skip && strcmp(name, skip) == 0))
 			continue;
+		if (is_tail(bj->btf, m[i].type)) { /* the bytes after the struct */
+			if (bj->tail_len)
+				print_hex(bj, name, first);
+			first = first && !bj->tail_len;
+			continue;
+		}
 		fprintf(bj->out, "%s\"%s\":", first ? "" : ",", name);
 		first = false;
 		if (bits) {
@@ -806,4 +868,54 @@ int bj_layout(const struct btf *btf, __u32 id, FILE *out)
 	default:
 		return -1;
 	}
+}
+
+/* Read into a zeroed buffer of our own rather than with
+ * btf__load_from_kernel_by_id(): same result, but valgrind can then tell the
+ * kernel-written bytes are defined, and so check this program's own reads. */
+struct btf *bj_load_btf(__u32 id)
+{
+	struct bpf_btf_info info;
+	__u32 len = sizeof(info);
+	struct btf *btf = NULL;
+	void *buf = NULL;
+	int fd = bpf_btf_get_fd_by_id(id);
+
+	if (fd < 0)
+		return NULL;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || !info.btf_size)
+		goto out;
+	buf = calloc(1, info.btf_size);
+	if (!buf)
+		goto out;
+	len = sizeof(info);
+	info = (struct bpf_btf_info){ .btf = (__u64)(unsigned long)buf,
+				      .btf_size = info.btf_size };
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		goto out;
+	btf = btf__new(buf, info.btf_size);
+	if (libbpf_get_error(btf))
+		btf = NULL;
+out:
+	free(buf);
+	close(fd);
+	return btf;
+}
+
+__u32 bj_prog_btf_using(int prog_fd, __u32 map_id)
+{
+	struct bpf_prog_info pi;
+	__u32 ids[64], len = sizeof(pi), i;
+
+	memset(&pi, 0, sizeof(pi));
+	memset(ids, 0, sizeof(ids));
+	pi.nr_map_ids = 64;
+	pi.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(prog_fd, &pi, &len) || !pi.btf_id)
+		return 0;
+	for (i = 0; i < pi.nr_map_ids && i < 64; i++)
+		if (ids[i] == map_id)
+			return pi.btf_id;
+	return 0;
 }

@@ -16,6 +16,10 @@ struct bj {
 	const struct btf *btf;
 	FILE *out;
 	double mono_to_real; /* seconds to add to CLOCK_MONOTONIC for wall time */
+	/* an event record's bytes after its struct: a last member that is a
+	 * flexible array of xk_hex_t prints them as hex (none: left out) */
+	const void *tail;
+	size_t tail_len;
 };
 
 /* Fill bj; computes the monotonic-to-wall-clock offset once. */
@@ -87,5 +91,11 @@ bool bj_enum_is_flags(const struct btf_type *t);
  * bytes mean the same (member names, offsets, widths; not type names).
  * -1: a kind a map key or value cannot hold. */
 int bj_layout(const struct btf *btf, __u32 id, FILE *out);
+
+/* The BTF object `id` from the kernel, or NULL. */
+struct btf *bj_load_btf(__u32 id);
+
+/* The BTF id of program prog_fd if it uses map map_id, else 0. */
+__u32 bj_prog_btf_using(int prog_fd, __u32 map_id);
 
 #endif

@@ -634,41 +634,6 @@ out:
 	return ret;
 }
 
-/*
- * The map's BTF, read into a zeroed buffer of our own rather than with
- * btf__load_from_kernel_by_id(): same result, but valgrind can then tell the
- * kernel-written bytes are defined, and so check this program's own reads.
- */
-static struct btf *load_btf(__u32 id)
-{
-	struct bpf_btf_info info;
-	__u32 len = sizeof(info);
-	struct btf *btf = NULL;
-	void *buf = NULL;
-	int fd = bpf_btf_get_fd_by_id(id);
-
-	if (fd < 0)
-		return NULL;
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) || !info.btf_size)
-		goto out;
-	buf = calloc(1, info.btf_size);
-	if (!buf)
-		goto out;
-	len = sizeof(info);
-	info = (struct bpf_btf_info){ .btf = (__u64)(unsigned long)buf,
-				      .btf_size = info.btf_size };
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		goto out;
-	btf = btf__new(buf, info.btf_size);
-	if (libbpf_get_error(btf))
-		btf = NULL;
-out:
-	free(buf);
-	close(fd);
-	return btf;
-}
-
 /* What a BPF fd is, from its /proc link: "bpf-map", "bpf-prog", ... */
 static const char *fd_kind(int fd, char *buf, size_t size)
 {
@@ -711,7 +676,7 @@ static int member_ptr_type(const struct btf *btf, const struct btf_type *def,
 
 static int types_in_prog_btf(struct dump *d, __u32 btf_id)
 {
-	struct btf *btf = load_btf(btf_id);
+	struct btf *btf = bj_load_btf(btf_id);
 	int i, n;
 
 	if (!btf)
@@ -747,24 +712,6 @@ static int types_in_prog_btf(struct dump *d, __u32 btf_id)
 	return -1;
 }
 
-/* Does program fd use map d->info.id? Then its BTF id, else 0. */
-static __u32 prog_btf_using(struct dump *d, int fd)
-{
-	struct bpf_prog_info pi;
-	__u32 ids[64], len = sizeof(pi), i;
-
-	memset(&pi, 0, sizeof(pi));
-	memset(ids, 0, sizeof(ids));
-	pi.nr_map_ids = 64;
-	pi.map_ids = (__u64)(unsigned long)ids;
-	if (bpf_obj_get_info_by_fd(fd, &pi, &len) || !pi.btf_id)
-		return 0;
-	for (i = 0; i < pi.nr_map_ids && i < 64; i++)
-		if (ids[i] == d->info.id)
-			return pi.btf_id;
-	return 0;
-}
-
 /* Take the map's types from the BTF of program FD (closed here), if the
  * program uses the map: 0 when it did. */
 static int btf_from_prog_fd(struct dump *d, int fd)
@@ -773,7 +720,7 @@ static int btf_from_prog_fd(struct dump *d, int fd)
 
 	if (fd < 0)
 		return -1;
-	btf_id = prog_btf_using(d, fd);
+	btf_id = bj_prog_btf_using(fd, d->info.id);
 	close(fd);
 	return btf_id && types_in_prog_btf(d, btf_id) == 0 ? 0 : -1;
 }
@@ -850,7 +797,7 @@ static int open_map(struct dump *d, const char *pin)
 	if (bpf_obj_get_info_by_fd(d->fd, &d->info, &len))
 		return fail(pin, strerror(errno));
 	if (d->info.btf_id && d->info.btf_value_type_id) {
-		d->btf = load_btf(d->info.btf_id);
+		d->btf = bj_load_btf(d->info.btf_id);
 		if (!d->btf)
 			return fail(pin, "cannot load the map's BTF");
 		d->kid = d->info.btf_key_type_id;
@@ -1108,7 +1055,7 @@ static int enums(int n, char **paths)
 			}
 			close(d.fd);
 			if (d.info.btf_id && d.info.btf_value_type_id)
-				d.btf = load_btf(d.info.btf_id);
+				d.btf = bj_load_btf(d.info.btf_id);
 			else
 				btf_from_prog(&d, paths[i]);
 			if (!d.btf)
@@ -1174,7 +1121,7 @@ static int layout_pin(const char *pin)
 	kid = info.btf_key_type_id;
 	vid = info.btf_value_type_id;
 	if (info.btf_id && vid) {
-		btf = load_btf(info.btf_id);
+		btf = bj_load_btf(info.btf_id);
 		if (!btf)
 			return fail(pin, "cannot load the map's BTF");
 	} else {

@@ -61,7 +61,12 @@ def xk_status_text:
          else ", tc egress prog \(.tc.prog_id // "-")\(if .tc.attached then "" else " (not attached)" end)" end)
       + ", tag \(.object.ingress_tag // "-")"
       + (if .netns != null then ", netns \(.netns)" else "" end),
-    "  maps: \(.maps | map("\(.name) \(.entries // "?")/\(.capacity // .max_entries // "?")") | join(", ")); memory \(.memory | xk_bytes)",
+    (if .capture == null then empty
+     else "  capture: \(if .capture.running then "running (xdp-capture pid \(.capture.pid // "?"))"
+                       elif .capture.pid != null then "stopped (its reader, pid \(.capture.pid), is gone)"
+                       else "off" end); \(.capture.events) events, \(.capture.lost) lost (ring buffer full)\(if .capture.capped > 0 then ", \(.capture.capped) over the rate cap" else "" end) since attach" end),
+    "  maps: \(.maps | map(if .map_type == "ringbuf" then "\(.name) ring of \(.max_entries | xk_bytes)"
+                         else "\(.name) \(.entries // "?")/\(.capacity // .max_entries // "?")" end) | join(", ")); memory \(.memory | xk_bytes)",
     (.before // {} | to_entries[] | select(.key != "unplaced") | .key as $d | .value[]
      | "  before xdpkit on \($d): \(xk_before_text)"),
     (if (.before.unplaced // []) != [] then
@@ -148,6 +153,28 @@ def xk_dashboard($m):
        ($g[] | .dir as $d | "\($d | xk_lpad(8)) " + ([$l[] | select(.type == "size" and .dir == $d)
           | "<=\(.le): \(.packets | xk_group)"] | join("  ")))
      else empty end),
-    ([$g[] | . as $x | ("parse_errors", "fragments", "flow_evictions", "port_evictions") as $k
+    ([$g[] | . as $x | ("parse_errors", "fragments", "flow_evictions", "port_evictions", "capture_lost", "capture_capped") as $k
       | select(($x[$k] // 0) > 0) | "\($x.dir) \($k | gsub("_"; " ")) \($x[$k] | xk_group)"]
      | if length > 0 then "", "note: " + join(", ") else empty end);
+
+# A capture event ("packet") as one line, in tcpdump's spirit:
+# 21:46:51.465070 ingress 198.18.9.2.53 > 198.18.9.1.41234: udp, length 98
+def xk_hex4: [(. / 4096 | floor) % 16, (. / 256 | floor) % 16, (. / 16 | floor) % 16, . % 16]
+  | map("0123456789abcdef"[.:. + 1]) | join("");
+def xk_ethertype_name:
+  {"2048": "ipv4", "2054": "arp", "34525": "ipv6", "35020": "lldp", "34958": "eapol",
+   "33024": "vlan", "34984": "qinq", "34887": "mpls"}[tostring];
+def xk_packet_text:
+  (.ts | floor) as $s
+  | ($s | strflocaltime("%H:%M:%S")) + "." + ("000000" + ((.ts - $s) * 1e6 | floor | tostring))[-6:]
+  + " " + .dir
+  + (if (.vlan | length) > 0 then " vlan " + (.vlan | map(tostring) | join(",")) else "" end)
+  + " "
+  + (if .parse == "non_ip" then
+       "ethertype 0x\(.ethertype | xk_hex4)\(.ethertype | xk_ethertype_name | if . then " (\(.))" else "" end)"
+     elif .parse == "error" then "malformed"
+     elif .proto == "tcp" or .proto == "udp" then "\(.src).\(.sport) > \(.dst).\(.dport): \(.proto)"
+     else "\(.src) > \(.dst): \(.proto)" end)
+  + (if (.tcp_flags | length) > 0 then " [\(.tcp_flags | join(","))]" else "" end)
+  + ", length \(.len)"
+  + (if .segs > 1 then " (\(.segs) frames)" else "" end);

@@ -31,6 +31,9 @@ fi
 XK_DUMP=$XK_LIBEXEC/xk-dump
 [ -x "$XK_DUMP" ] || [ ! -x "$XK_SHARE/../../bin/xk-dump" ] ||
 	XK_DUMP=$(cd "$XK_SHARE/../../bin" && pwd)/xk-dump
+XK_DRAIN=$XK_LIBEXEC/xk-drain
+[ -x "$XK_DRAIN" ] || [ ! -x "$XK_SHARE/../../bin/xk-drain" ] ||
+	XK_DRAIN=$(cd "$XK_SHARE/../../bin" && pwd)/xk-drain
 XK_ROOT=${XDPKIT_BPFFS:-/sys/fs/bpf/xdpkit}
 XK_RUNDIR=${XDPKIT_RUNDIR:-/run/xdpkit}
 XK_OBJ=$XK_LIBEXEC/xdpkit.bpf.o

@@ -310,12 +310,16 @@ memory() { # SETS-RULE: "min" (one set) or "default"; the bytes of every map, lo
 	done <<EOF
 $tables
 EOF
+	if [ "${d##*/}" = min ]; then # the ring buffer of a capture that is off: one page
+		bpftool map create "$d/t/packets" type ringbuf key 0 value 0 entries 4096 name packets
+		set -- "$@" map name packets pinned "$d/t/packets"
+	fi
 	bpftool prog loadall "$XK_OBJ" "$d/p" "$@" pinmaps "$d/m"
 	for m in "$d/m/"*; do bpftool -j map show pinned "$m" | jq .bytes_memlock; done |
 		awk '{ s += $1 } END { if (s < 1048576) printf "%.1f KiB", s / 1024; else printf "%.1f MiB", s / 1048576 }'
 }
-printf '%-46s %s\n' "count only (tables of one set)" "$(memory min)"
-printf '%-46s %s\n' "stats, default tables, $(xk_possible_cpus) possible CPUs (here)" "$(memory default)"
+printf '%-46s %s\n' "count only (tables of one set, a ring of one page)" "$(memory min)"
+printf '%-46s %s\n' "stats and capture, default tables, $(xk_possible_cpus) possible CPUs (here)" "$(memory default)"
 for n in 16 64 256; do
 	printf '%-46s %s\n' "stats, default tables, $n CPUs (the rule)" "$(printf '%s\n' "$tables" |
 		awk -v n="$n" -v b="$XK_TABLE_BUDGET" '{ m = b / (n * $3); s = $2; o = $2 * $4
@@ -323,3 +327,96 @@ for n in 16 64 256; do
 			t += n * s * $3; d = d sprintf("%s%s %d", d == "" ? "" : ", ", $1, s) }
 			END { printf "%.1f MiB of tables (%s slots per CPU)", t / 1048576, d }')"
 done
+
+echo
+echo "6. capture (64-byte IPv4 UDP frame; a 64 MiB ring buffer, tests/bench/capture.bpf.c,"
+echo "   drained between runs). Per-packet cost, ${cap_repeat:=100000} runs each, interleaved:"
+# Capture settings that take every packet until far in the future (the
+# deadline: CLOCK_MONOTONIC ns), or reject each by protocol.
+capture_on() { # MAPS_DIR SNAPLEN MATCH
+	xk_map_write "$1/capture" 0 "{\"deadline\": 9007199254740991, \"match\": $3, \"snaplen\": $2}"
+}
+for c in off rej all p128; do
+	bpftool prog loadall "$obj/capture.bpf.o" "$root/cap-$c" pinmaps "$root/capm-$c"
+done
+features "$root/capm-off/config" '["count","stats"]'
+for c in rej all p128; do features "$root/capm-$c/config" '["count","stats","capture"]'; done
+capture_on "$root/capm-rej" 0 '["ingress","egress","proto"]' # proto 0: no UDP frame passes
+capture_on "$root/capm-all" 0 '["ingress","egress"]'
+capture_on "$root/capm-p128" 128 '["ingress","egress"]'
+# ns/packet of one run of PIN, then its events drained (exactly as many)
+run_drain() { # C CPU
+	taskset -c "$2" bpftool -j prog run pinned "$root/cap-$1/xdpkit_ingress" data_in "$tmp/udp4" \
+		repeat "$cap_repeat" | jq .duration
+	case $1 in
+	all | p128) "$XK_DRAIN" --type packet --quiet --count "$cap_repeat" "$root/capm-$1/packets" >/dev/null ;;
+	esac
+}
+rm -f "$tmp"/cap.*
+r=0
+while [ "$r" -lt "$rounds" ]; do
+	r=$((r + 1))
+	for c in off rej all p128; do run_drain "$c" 0 >>"$tmp/cap.$c"; done
+done
+printf '%-52s %6s %6s %7s %10s\n' "" med min spread "vs off"
+off=""
+for c in off rej all p128; do
+	summary "$tmp/cap.$c" >"$tmp/sum"
+	read -r med min max <"$tmp/sum"
+	set -- "$med" "$min" "$max"
+	[ -n "$off" ] || off=$1
+	case $c in
+	off) label="stats, capture off (one branch)" ;;
+	rej) label="stats + capture, the selection rejects the packet" ;;
+	all) label="stats + capture, every packet an event, no payload" ;;
+	p128) label="stats + capture, every packet, 128 bytes of payload" ;;
+	esac
+	printf '%-52s %6s %6s %7s %10s\n' "$label" "$1" "$2" "$(($3 - $2))" "$([ "$c" = off ] && echo - || echo "+$(($1 - off))")"
+done
+
+echo
+n=${cap_drain:-300000}
+echo "   Drain: $n events in the ring buffer (written by BPF_PROG_TEST_RUN), read out by one"
+echo "   process on CPU 0 to /dev/null; events/s, median of $rounds with the range. Reference:"
+echo "   libbpf ring_buffer__poll + printf of the same fields, layout compiled in"
+echo "   (tests/bench/refdrain.c)."
+drain_rate() { # LABEL CMD...: fill, time the drain, $rounds times
+	local label i t0 t1
+	label=$1
+	shift
+	rm -f "$tmp/rate"
+	for i in $(seq "$rounds"); do
+		bpftool prog run pinned "$root/cap-$fill/xdpkit_ingress" data_in "$tmp/udp4" repeat "$n" >/dev/null
+		t0=$(date +%s%N)
+		taskset -c 0 "$@" >/dev/null
+		t1=$(date +%s%N)
+		echo $((n * 1000000000 / (t1 - t0))) >>"$tmp/rate"
+	done
+	summary "$tmp/rate" >"$tmp/sum"
+	read -r med min max <"$tmp/sum"
+	set -- "$med" "$min" "$max"
+	printf '%-52s %9s events/s  (%s-%s)\n' "$label" "$1" "$2" "$3"
+	echo "$1" >"$tmp/rate.$label_key"
+}
+fill=all label_key=json
+drain_rate "xk-drain, JSON lines" "$XK_DRAIN" --type packet --quiet --count "$n" "$root/capm-all/packets"
+fill=all label_key=ref
+drain_rate "reference consumer (printf, layout compiled in)" "$obj/refdrain" "$root/capm-all/packets" "$n"
+fill=p128 label_key=pcapng
+drain_rate "xk-drain --pcapng (128-byte frames)" "$XK_DRAIN" --type packet --quiet --count "$n" \
+	--pcapng - "$root/capm-p128/packets"
+json=$(cat "$tmp/rate.json") ref=$(cat "$tmp/rate.ref")
+echo "   xk-drain JSON / reference: $(echo "$json $ref" | awk '{ printf "%.2f", $1 / $2 }')"
+echo "target: at least 1,000,000 events/s of JSON lines without payload: $json -> $([ "$json" -ge 1000000 ] && echo met || echo "NOT met")"
+
+echo
+echo "   Accounting: a burst larger than the ring buffer (the object's 4 MiB), nobody reading"
+bpftool prog loadall "$XK_OBJ" "$root/cap-acc" pinmaps "$root/capm-acc"
+features "$root/capm-acc/config" '["capture"]'
+capture_on "$root/capm-acc" 0 '["ingress","egress"]'
+burst=100000
+bpftool prog run pinned "$root/cap-acc/xdpkit_ingress" data_in "$tmp/udp4" repeat "$burst" >/dev/null
+lost=$("$XK_DUMP" "$root/capm-acc/capture_stats" | jq -s 'map(.lost) | add')
+events=$("$XK_DUMP" "$root/capm-acc/capture_stats" | jq -s 'map(.events) | add')
+delivered=$("$XK_DRAIN" --type packet --quiet --duration 1 "$root/capm-acc/packets" | wc -l)
+echo "   produced $burst = delivered $delivered + lost $lost: $([ $((delivered + lost)) = "$burst" ] && echo exact || echo "NOT exact") (events counted: $events)"

@@ -186,3 +186,16 @@ xk_http_server() {
 	done
 	return 1
 }
+
+# Wait (at most 10 s) until a capture on IFACE is armed: its deadline is
+# ahead of the clock.
+xk_capture_armed() { # IFACE
+	local i
+	for i in $(seq 100); do
+		[ "$("$XK_TOP/build/xk-dump" "$(xk_pins "$1")/capture" 2>/dev/null |
+			jq -r '.deadline != null and .deadline > now')" = true ] && return 0
+		sleep 0.1
+	done
+	echo "capture on $1 not armed"
+	return 1
+}

@@ -14,6 +14,44 @@ readme_examples() {
 		sed "s#bin/#$XK_TOP/bin/#g; s#-L lib #-L $XK_TOP/lib #g; s#eth0#$A#g"
 }
 
+# The capture recipes (the block marked "test capture"), likewise.
+readme_capture_examples() {
+	sed -n '/^<!-- test capture -->$/,/^<!-- \/test -->$/p' "$XK_TOP/README.md" |
+		grep '^    [^#]' | sed 's/^    //; s/^sudo //' |
+		sed "s#bin/#$XK_TOP/bin/#g; s#eth0#$A#g; s#/tmp/#$BATS_TEST_TMPDIR/#g"
+}
+
+# Run capture recipe $1 in the background, output in $BATS_TEST_TMPDIR/ex$1;
+# return once it captures.
+recipe() {
+	bash -o pipefail -c "${ex[$1]}" >"$BATS_TEST_TMPDIR/ex$1" 2>"$BATS_TEST_TMPDIR/ex$1.err" 3>&- &
+	pid=$!
+	xk_capture_armed "$A"
+}
+
+@test "README capture recipes give the exact results" {
+	mapfile -t ex < <(readme_capture_examples)
+	[ "${#ex[@]}" -eq 4 ]
+	recipe 0
+	xk_send_in 100 60
+	wait "$pid"
+	[ "$(jq -c 'select(.type == "packet" and .len == 60 and .dir == "ingress")' "$BATS_TEST_TMPDIR/ex0" | wc -l)" = 100 ]
+	recipe 1
+	xk_craft_in portscan 1 443 # SYNs to ports 1 to 443 from 198.18.9.1
+	xk_craft_in udp_to 1 443
+	wait "$pid"
+	[ "$(cat "$BATS_TEST_TMPDIR/ex1")" = 198.18.9.1 ]
+	recipe 2
+	xk_craft_in udp4 700
+	xk_craft_in tcp6 300
+	wait "$pid"
+	[ "$(cat "$BATS_TEST_TMPDIR/ex2")" = '[{"src":"198.18.9.1","packets":700},{"src":"fd00:db8::1","packets":300}]' ]
+	recipe 3
+	xk_craft_in udp4 100
+	wait "$pid"
+	[ "$(tcpdump -nr "$BATS_TEST_TMPDIR/$A.pcapng" 2>/dev/null | grep -c '198.18.9.1.40000 > 198.18.9.2.53: ')" = 10 ]
+}
+
 @test "README examples give the exact results" {
 	xdp-attach "$A" stats
 	xk_send_in 4 100

@@ -14,11 +14,12 @@
 # Every pin directory of the module.
 xk_mod_iface_dirs() { xk_all_pindirs; }
 
-# The feature a table serves: its size is the default while that feature is
-# on, the smallest (one set) while it is off.
+# The feature a table (or ring buffer) serves: its size is the default while
+# that feature is on, the smallest (one set, one page) while it is off.
 xk_mod_iface_table_feature() { # TABLE
 	case $1 in
 	flows | ports) echo stats ;;
+	packets) echo capture ;;
 	*) echo "$1" ;;
 	esac
 }
@@ -57,7 +58,23 @@ maps_status() { # DIR
 		      entries: (if \$ways != null then \$c[\$i.pin].entries
 		                elif (\$i.type // \"\" | test(\"array\")) then \$i.max_entries else null end),
 		      memory: (\$i.bytes_memlock // null),
-		      readable: (\$lay != null and \$lay.value != null)}]"
+		      readable: (\$lay != null and (\$lay.value != null or \$i.type == \"ringbuf\"))}]"
+}
+
+# The capture of DIR (xdp-capture): {running, pid, deadline, events, lost,
+# capped}, or null where the pins have no capture maps. running: a reader
+# keeps its deadline ahead of the clock now.
+capture_status() { # DIR
+	{ [ -e "$1/capture" ] && [ -e "$1/capture_stats" ]; } || { echo null; return 0; }
+	{
+		xk_dump "$1/capture" 2>/dev/null | jq -c '{c: .}'
+		xk_dump "$1/capture_stats" 2>/dev/null | jq -c '{s: .}'
+	} | jq -sc '(map(.c // empty) | first) as $c | map(.s // empty) as $s
+	  | {running: ($c != null and $c.deadline != null and $c.deadline > now),
+	     pid: (if $c != null and $c.pid != 0 then $c.pid else null end),
+	     deadline: ($c.deadline // null),
+	     events: ([$s[].events] | add // 0), lost: ([$s[].lost] | add // 0),
+	     capped: ([$s[].capped] | add // 0)}'
 }
 
 # One JSON object about a pinned program, or null.
@@ -68,7 +85,7 @@ prog_status() {
 }
 
 xk_mod_iface_status() { # PINDIR
-	local d i cfg present maps p ing egr tcin ifindex nsgone interrupted ours moved tcin_id before
+	local d i cfg present maps p ing egr tcin ifindex nsgone interrupted ours moved tcin_id before cap
 	d=$1
 	i=$(xk_pindir_iface "$d")
 	nsgone=false
@@ -103,7 +120,8 @@ xk_mod_iface_status() { # PINDIR
 	moved=""
 	[ "$present" = true ] || moved=$(xk_find_ours "$d" | head -n 1)
 	ours=$(xk_our_prog_ids "$d" | jq -R 'tonumber? // empty' | jq -sc .)
-	jq -nc --arg i "$i" --argjson cfg "$cfg" --argjson present "$present" \
+	cap=$(capture_status "$d")
+	jq -nc --argjson cap "$cap"  --arg i "$i" --argjson cfg "$cfg" --argjson present "$present" \
 		--argjson ifindex "$ifindex" --arg pins "$d" --arg root "$XK_ROOT" \
 		--arg ns "$XK_NS" --arg nsname "$XK_NSNAME" --argjson nsgone "$nsgone" \
 		--arg xdp_id "$xdp_id" --arg xdp_name "$xdp_name" --arg xdp_mode "$xdp_mode" \
@@ -136,6 +154,7 @@ xk_mod_iface_status() { # PINDIR
 	           attached: ($tid != null and ($ours | index($tid)) != null)} end),
 	     object: {ingress_tag: (if $hook == "tc" then $tcin.tag else $ing.tag end),
 	             egress_tag: $egr.tag, loaded_at: $ing.loaded_at},
+	     capture: $cap,
 	     maps: $maps, memory: ([$maps[].memory // 0] | add // 0)}
 	  | (if .hook == "tc" then .tc_ingress.attached else .xdp.attached end) as $in_att
 	  | .problems = [
