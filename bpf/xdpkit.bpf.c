@@ -489,7 +489,7 @@ static __always_inline void xk_capture(struct xk_pkt *p, int parsed, struct __sk
 	struct xk_capture_state *st;
 	struct xk_capture_stats *cs;
 	__u32 snap, n;
-	__u64 flags;
+	__u64 flags, pending;
 
 	if (!c || xk_now() >= c->deadline || !xk_capture_match(c, p, parsed))
 		return;
@@ -511,8 +511,10 @@ static __always_inline void xk_capture(struct xk_pkt *p, int parsed, struct __sk
 			return;
 		}
 	}
-	flags = bpf_ringbuf_query(&packets, BPF_RB_AVAIL_DATA) >= XK_WAKE_BYTES ?
-		BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	/* wake the reader when this event takes what is waiting past the
+	 * mark, not for every event after: a wakeup is an interrupt (in a VM,
+	 * an exit), and a reader behind on a full ring would pay one per event */
+	pending = bpf_ringbuf_query(&packets, BPF_RB_AVAIL_DATA);
 	snap = c->snaplen;
 	n = p->len + p->tag;
 	if (n > snap)
@@ -521,6 +523,8 @@ static __always_inline void xk_capture(struct xk_pkt *p, int parsed, struct __sk
 		n = avail;
 	if (n > XK_SNAP_MAX)
 		n = XK_SNAP_MAX;
+	flags = pending < XK_WAKE_BYTES && pending + sizeof(struct xk_packet) + 8 + n >= XK_WAKE_BYTES ?
+		BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 	if (n == 0) {
 		struct xk_packet *ev = bpf_ringbuf_reserve(&packets, sizeof(*ev), 0);
 
@@ -547,40 +551,28 @@ static __always_inline void xk_capture(struct xk_pkt *p, int parsed, struct __sk
 	cs->events++;
 }
 
-/* Parse; at tc the headers may not all be in the linear part: pull, retry.
- * skb is NULL at XDP: the pull branch compiles away there. */
-static __always_inline int xk_parse_pull(struct xk_pkt *p, struct __sk_buff *skb)
-{
-	int parsed = xk_parse(p);
-
-	if (skb && parsed == XK_P_ERROR && (__u64)(p->data_end - p->data) < p->len) {
-		if (bpf_skb_pull_data(skb, p->len < 256 ? p->len : 256) == 0) {
-			p->data = (void *)(long)skb->data;
-			p->data_end = (void *)(long)skb->data_end;
-			parsed = xk_parse(p);
-		}
-	}
-	return parsed;
-}
-
 /*
- * The parser as a function of its own for each hook (a global function: the
- * verifier checks it once, on its own, rather than again for each way the
- * rest of the program can go). It reads the frame itself, from the
- * context, and fills in the parse results of *out (out->len and out->dir
- * are its inputs).
+ * At tc the headers may not all be in the linear part: then pull them in
+ * and parse again, in a function of its own (a global function: the
+ * verifier checks it once on its own, rather than the parser a second time
+ * inline on every path of the program). It reads the frame from the skb
+ * and fills in the parse results of *out (out->len and out->dir are its
+ * inputs). Rare: a frame whose headers are not linear.
  */
-static __always_inline enum xk_parse xk_parse_into(struct xk_pkt *out, void *data, void *data_end,
-					 struct __sk_buff *skb)
+__noinline enum xk_parse xk_parse_pulled(struct __sk_buff *skb, struct xk_pkt *out)
 {
-	struct xk_pkt p = {
-		.data = data,
-		.data_end = data_end,
-		.len = out->len,
-		.dir = out->dir,
-	};
-	int r = xk_parse_pull(&p, skb);
+	struct xk_pkt p = {};
+	int r;
 
+	if (!out)
+		return XK_P_ERROR;
+	if (bpf_skb_pull_data(skb, out->len < 256 ? out->len : 256))
+		return XK_P_ERROR;
+	p.data = (void *)(long)skb->data;
+	p.data_end = (void *)(long)skb->data_end;
+	p.len = out->len;
+	p.dir = out->dir;
+	r = xk_parse(&p);
 	__builtin_memcpy(&out->key, &p.key, sizeof(p.key));
 	out->tcp_flags = p.tcp_flags;
 	out->frag = p.frag;
@@ -593,23 +585,20 @@ static __always_inline enum xk_parse xk_parse_into(struct xk_pkt *out, void *dat
 	return r;
 }
 
-__noinline enum xk_parse xk_parse_xdp(struct xdp_md *ctx, struct xk_pkt *out)
+/* Parse (skb NULL at XDP: the pull branch compiles away there). */
+static __always_inline int xk_parse_pull(struct xk_pkt *p, struct __sk_buff *skb)
 {
-	if (!out)
-		return XK_P_ERROR;
-	return xk_parse_into(out, (void *)(long)ctx->data, (void *)(long)ctx->data_end, NULL);
-}
+	int parsed = xk_parse(p);
 
-__noinline enum xk_parse xk_parse_tc(struct __sk_buff *skb, struct xk_pkt *out)
-{
-	if (!out)
-		return XK_P_ERROR;
-	return xk_parse_into(out, (void *)(long)skb->data, (void *)(long)skb->data_end, skb);
+	if (skb && parsed == XK_P_ERROR && (__u64)(p->data_end - p->data) < p->len)
+		parsed = xk_parse_pulled(skb, p);
+	return parsed;
 }
 
 /*
  * Every feature that is on, on one packet, parsed once (one call site of
- * the parser: each more is the parser checked again by the verifier).
+ * the parser: each more is the parser checked again by the verifier, on
+ * every path that leads there).
  *
  * Count what the wire carries: at tc a GSO packet is one skb for gso_segs
  * frames, each with its own copy of the headers, so it counts as that many
@@ -621,8 +610,7 @@ __noinline enum xk_parse xk_parse_tc(struct __sk_buff *skb, struct xk_pkt *out)
  * xk_capture_xdp, xk_capture_tc): returns the parse result when capture is
  * on, else -1.
  */
-static __always_inline int xk_process(struct xk_pkt *p, struct xdp_md *ctx,
-				      struct __sk_buff *skb)
+static __always_inline int xk_process(struct xk_pkt *p, struct __sk_buff *skb)
 {
 	__u32 zero = 0;
 	struct xk_config *cfg = bpf_map_lookup_elem(&config, &zero);
@@ -641,7 +629,7 @@ static __always_inline int xk_process(struct xk_pkt *p, struct xdp_md *ctx,
 	if (!f)
 		return -1;
 	if ((f & (XK_F_STATS | XK_F_CAPTURE)) || p->segs > 1)
-		parsed = skb ? xk_parse_tc(skb, p) : xk_parse_xdp(ctx, p);
+		parsed = xk_parse_pull(p, skb);
 	if (g) {
 		p->wire = p->len + p->tag;
 		if (p->segs > 1) {
@@ -692,7 +680,7 @@ static __always_inline int xk_xdp(struct xdp_md *ctx)
 
 	p.len = p.data_end - p.data;
 	p.segs = 1;
-	parsed = xk_process(&p, ctx, NULL);
+	parsed = xk_process(&p, NULL);
 	if (parsed >= 0)
 		xk_capture_xdp(ctx, &p, parsed);
 	return XDP_PASS;
@@ -709,7 +697,7 @@ static __always_inline int xk_tc(struct __sk_buff *skb, __u32 dir)
 		.gso_size = skb->gso_size,
 		.tag = skb->vlan_present ? 4 : 0,
 	};
-	int parsed = xk_process(&p, NULL, skb);
+	int parsed = xk_process(&p, skb);
 
 	if (parsed >= 0)
 		xk_capture_tc(skb, &p, parsed);

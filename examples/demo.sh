@@ -4,8 +4,8 @@
 #
 # Makes a network namespace and a veth pair (one end here, one in the
 # namespace, a /30 of the benchmarking range 198.18.0.0/15), attaches
-# xdpkit's stats feature, pings across 5 times, prints xdp-stats and
-# xdp-status, and removes the attachment, the pair and the namespace, also
+# xdpkit's stats feature, pings across 5 times, prints xdp-stats, captures
+# 2 more pings with xdp-capture, prints xdp-status, and removes the attachment, the pair and the namespace, also
 # when interrupted. Nothing leaves the machine.
 set -eu
 top=$(cd "$(dirname -- "$0")/.." && pwd)
@@ -65,6 +65,15 @@ echo "== bin/xdp-stats $a --interval 0"
 "$bin/xdp-stats" "$a" --interval 0
 echo "== bin/xdp-stats $a --json | jq -c 'select(.type == \"global\" or .type == \"flow\")'"
 "$bin/xdp-stats" "$a" --json | jq -c 'select(.type == "global" or .type == "flow")'
+echo "== sudo bin/xdp-capture $a --count 4, while 2 more pings go (stats keeps counting)"
+"$bin/xdp-capture" "$a" --count 4 &
+cap=$!
+for _ in $(seq 100); do # until the capture runs
+	[ "$("$bin/xdp-status" "$a" --json 2>/dev/null | jq '.capture.running')" = true ] && break
+	sleep 0.1
+done
+ping -I "$a" -c 2 -i 0.2 -W 1 -q "$net.2" >/dev/null
+wait "$cap"
 echo "== bin/xdp-status $a"
 "$bin/xdp-status" "$a"
 

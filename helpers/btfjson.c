@@ -919,3 +919,333 @@ __u32 bj_prog_btf_using(int prog_fd, __u32 map_id)
 			return pi.btf_id;
 	return 0;
 }
+
+/*
+ * Plans: the fields of one struct, resolved once (names, offsets, the rule
+ * of each member, enum names), for printing many values of it fast (ring
+ * buffer events). Same rules and output as bj_fields(); a member of a kind
+ * the plan has no fast way for is printed by print_value().
+ */
+enum op_kind { OP_UINT, OP_SINT, OP_ENUM, OP_FLAGS, OP_BE16, OP_PROTO, OP_TCPFLAGS,
+	       OP_TIME, OP_ADDR, OP_VLANS, OP_TAIL, OP_SLOW };
+
+struct op {
+	enum op_kind kind;
+	__u32 off, size, type_id;
+	char key[80];           /* ,"name": */
+	size_t keylen;
+	int nnames;
+	unsigned long long *vals;
+	char (*names)[64];      /* the enumerators' printed names, quoted */
+};
+
+struct bj_plan {
+	int n;
+	struct op *ops;
+	long long off_us;       /* microseconds to add to CLOCK_MONOTONIC */
+};
+
+static int plan_enum(const struct bj *bj, struct op *o, const struct btf_type *e)
+{
+	int i, n = btf_vlen(e);
+
+	o->kind = bj_enum_is_flags(e) ? OP_FLAGS : OP_ENUM;
+	o->nnames = n;
+	o->vals = calloc((size_t)n + 1, sizeof(*o->vals));
+	o->names = calloc((size_t)n + 1, sizeof(*o->names));
+	if (!o->vals || !o->names)
+		return -1;
+	for (i = 0; i < n; i++) {
+		char name[60];
+
+		o->vals[i] = enum_val(e, i);
+		if (bj_enum_name(bj->btf, e, i, name, sizeof(name)))
+			return -1;
+		snprintf(o->names[i], sizeof(o->names[i]), "\"%s\"", name);
+	}
+	return 0;
+}
+
+void bj_plan_free(struct bj_plan *p)
+{
+	int i;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->n; i++) {
+		free(p->ops[i].vals);
+		free(p->ops[i].names);
+	}
+	free(p->ops);
+	free(p);
+}
+
+struct bj_plan *bj_plan_new(const struct bj *bj, __u32 type_id)
+{
+	const struct btf_type *t = resolve(bj->btf, type_id, NULL, NULL);
+	const struct btf_member *m;
+	struct bj_plan *p;
+	int i;
+
+	if (!t || !btf_is_struct(t))
+		return NULL;
+	p = calloc(1, sizeof(*p));
+	if (!p || !(p->ops = calloc(btf_vlen(t) ? btf_vlen(t) : 1, sizeof(*p->ops)))) {
+		free(p);
+		return NULL;
+	}
+	p->off_us = (long long)(bj->mono_to_real * 1e6);
+	m = btf_members(t);
+	for (i = 0; i < btf_vlen(t); i++) {
+		const char *name = btf__name_by_offset(bj->btf, m[i].name_off);
+		struct op *o = &p->ops[p->n];
+		char xkb[XK_NAME_MAX];
+		const char *xk;
+		const struct btf_type *mt, *e;
+		const struct special *sp;
+		__u32 mid;
+
+		if (!name || !*name || name[0] == '_')
+			continue;
+		o->off = btf_member_bit_offset(t, i) / 8;
+		o->type_id = m[i].type;
+		o->kind = OP_SLOW;
+		o->keylen = (size_t)snprintf(o->key, sizeof(o->key), ",\"%s\":", name);
+		if (o->keylen >= sizeof(o->key) || btf_member_bitfield_size(t, i) ||
+		    btf_member_bit_offset(t, i) % 8)
+			goto fail;
+		p->n++;
+		if (is_tail(bj->btf, m[i].type)) {
+			o->kind = OP_TAIL;
+			continue;
+		}
+		mt = resolve(bj->btf, m[i].type, xkb, &mid);
+		xk = xkb[0] ? xkb : NULL;
+		if (!mt)
+			goto fail;
+		o->size = mt->size;
+		if (btf_is_array(mt)) {
+			sp = special_of(xk, true);
+			if (sp && sp->print == print_addr)
+				o->kind = OP_ADDR;
+			else if (sp && sp->print == print_vlans)
+				o->kind = OP_VLANS;
+			continue;
+		}
+		if (!(btf_is_int(mt) || btf_is_any_enum(mt)) || mt->size > 8)
+			continue;
+		sp = special_of(xk, false);
+		if (sp && sp->print == print_be16)
+			o->kind = OP_BE16;
+		else if (sp && sp->print == print_proto)
+			o->kind = OP_PROTO;
+		else if (sp && sp->print == print_tcpflags)
+			o->kind = OP_TCPFLAGS;
+		else if (sp && sp->print == print_time)
+			o->kind = OP_TIME;
+		else if (sp && sp->print)
+			continue; /* OP_SLOW */
+		else if (sp)
+			o->kind = OP_UINT;
+		else if (btf_is_any_enum(mt) || (xk && (e = enum_for_typedef(bj->btf, xk)))) {
+			if (plan_enum(bj, o, btf_is_any_enum(mt) ? mt : e))
+				goto fail;
+		} else if (btf_is_int(mt) && (btf_int_encoding(mt) & BTF_INT_SIGNED))
+			o->kind = OP_SINT;
+		else
+			o->kind = OP_UINT;
+	}
+	return p;
+fail:
+	bj_plan_free(p);
+	return NULL;
+}
+
+/* The line being built: flushed to the stream when full, and before a
+ * member printed the slow way. */
+struct lbuf {
+	FILE *out;
+	size_t n;
+	char b[2048];
+};
+
+static void lb_flush(struct lbuf *l)
+{
+	fwrite(l->b, 1, l->n, l->out);
+	l->n = 0;
+}
+
+static void lb_put(struct lbuf *l, const char *s, size_t n)
+{
+	if (l->n + n > sizeof(l->b))
+		lb_flush(l);
+	if (n > sizeof(l->b)) {
+		fwrite(s, 1, n, l->out);
+		return;
+	}
+	memcpy(l->b + l->n, s, n);
+	l->n += n;
+}
+
+static void lb_uint(struct lbuf *l, unsigned long long v)
+{
+	char t[24];
+	int i = sizeof(t);
+
+	do
+		t[--i] = (char)('0' + v % 10);
+	while ((v /= 10));
+	lb_put(l, t + i, sizeof(t) - (size_t)i);
+}
+
+static void lb_c(struct lbuf *l, char c) { lb_put(l, &c, 1); }
+
+int bj_plan_print(const struct bj *bj, const struct bj_plan *p, const void *data)
+{
+	static const char hex[] = "0123456789abcdef";
+	static const char *const flag_names[] = { "\"FIN\"", "\"SYN\"", "\"RST\"", "\"PSH\"",
+						  "\"ACK\"", "\"URG\"", "\"ECE\"", "\"CWR\"" };
+	struct lbuf l;
+	int i, j, n;
+
+	l.out = bj->out;
+	l.n = 0;
+	for (i = 0; i < p->n; i++) {
+		const struct op *o = &p->ops[i];
+		const unsigned char *d = (const unsigned char *)data + o->off;
+		unsigned long long v = o->size <= 8 ? get_uint(d, o->size) : 0;
+
+		if (o->kind == OP_TAIL) {
+			const unsigned char *s = bj->tail;
+			size_t k;
+
+			if (!bj->tail_len)
+				continue;
+			lb_put(&l, o->key, o->keylen);
+			lb_c(&l, '"');
+			for (k = 0; k < bj->tail_len; k++) {
+				char two[2] = { hex[s[k] >> 4], hex[s[k] & 15] };
+
+				lb_put(&l, two, 2);
+			}
+			lb_c(&l, '"');
+			continue;
+		}
+		lb_put(&l, o->key, o->keylen);
+		switch (o->kind) {
+		case OP_UINT:
+			lb_uint(&l, v);
+			break;
+		case OP_SINT: {
+			long long s = get_sint(d, o->size);
+
+			if (s < 0)
+				lb_c(&l, '-');
+			lb_uint(&l, s < 0 ? 0ULL - (unsigned long long)s : (unsigned long long)s);
+			break;
+		}
+		case OP_BE16:
+			lb_uint(&l, ntohs((__u16)v));
+			break;
+		case OP_PROTO:
+			switch (v) {
+			case 1: lb_put(&l, "\"icmp\"", 6); break;
+			case 6: lb_put(&l, "\"tcp\"", 5); break;
+			case 17: lb_put(&l, "\"udp\"", 5); break;
+			case 58: lb_put(&l, "\"icmpv6\"", 8); break;
+			default: lb_uint(&l, v);
+			}
+			break;
+		case OP_TCPFLAGS:
+			lb_c(&l, '[');
+			for (j = 0, n = 0; j < 8; j++)
+				if (v & (1u << j)) {
+					if (n++)
+						lb_c(&l, ',');
+					lb_put(&l, flag_names[j], strlen(flag_names[j]));
+				}
+			lb_c(&l, ']');
+			break;
+		case OP_TIME:
+			if (!v) {
+				lb_put(&l, "null", 4);
+			} else {
+				unsigned long long us = v / 1000 + (unsigned long long)p->off_us;
+				unsigned long long f = us % 1000000;
+				char frac[7];
+
+				lb_uint(&l, us / 1000000);
+				frac[0] = '.';
+				for (j = 6; j >= 1; j--, f /= 10)
+					frac[j] = (char)('0' + f % 10);
+				lb_put(&l, frac, 7);
+			}
+			break;
+		case OP_ENUM:
+			for (j = 0; j < o->nnames && o->vals[j] != v; j++)
+				;
+			if (j < o->nnames)
+				lb_put(&l, o->names[j], strlen(o->names[j]));
+			else
+				lb_uint(&l, v);
+			break;
+		case OP_FLAGS:
+			lb_c(&l, '[');
+			for (j = 0, n = 0; j < o->nnames; j++)
+				if (v & o->vals[j]) {
+					if (n++)
+						lb_c(&l, ',');
+					lb_put(&l, o->names[j], strlen(o->names[j]));
+					v &= ~o->vals[j];
+				}
+			if (v) {
+				if (n)
+					lb_c(&l, ',');
+				lb_uint(&l, v);
+			}
+			lb_c(&l, ']');
+			break;
+		case OP_ADDR:
+			if (memcmp(d, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0) {
+				lb_c(&l, '"');
+				for (j = 12; j < 16; j++) {
+					if (j > 12)
+						lb_c(&l, '.');
+					lb_uint(&l, d[j]);
+				}
+				lb_c(&l, '"');
+			} else {
+				char b[INET6_ADDRSTRLEN + 2];
+
+				if (!inet_ntop(AF_INET6, d, b + 1, INET6_ADDRSTRLEN))
+					return -1;
+				b[0] = '"';
+				n = (int)strlen(b);
+				b[n++] = '"';
+				lb_put(&l, b, (size_t)n);
+			}
+			break;
+		case OP_VLANS: {
+			__u16 ids[2];
+
+			memcpy(ids, d, sizeof(ids));
+			lb_c(&l, '[');
+			for (j = 0, n = 0; j < 2; j++)
+				if (ids[j] & 0x8000) {
+					if (n++)
+						lb_c(&l, ',');
+					lb_uint(&l, ids[j] & 0xfff);
+				}
+			lb_c(&l, ']');
+			break;
+		}
+		default: /* OP_SLOW */
+			lb_flush(&l);
+			if (print_value(bj, o->type_id, d))
+				return -1;
+			break;
+		}
+	}
+	lb_flush(&l);
+	return 0;
+}

@@ -92,6 +92,17 @@ bool bj_enum_is_flags(const struct btf_type *t);
  * -1: a kind a map key or value cannot hold. */
 int bj_layout(const struct btf *btf, __u32 id, FILE *out);
 
+/*
+ * A plan: bj_fields() of one struct type, resolved once for printing many
+ * values of it (ring buffer events) at a fraction of the cost; the same
+ * rules and the same output (times to the microsecond, truncated). NULL:
+ * not a struct, or a member the plan cannot print (a bitfield).
+ */
+struct bj_plan;
+struct bj_plan *bj_plan_new(const struct bj *bj, __u32 type_id);
+int bj_plan_print(const struct bj *bj, const struct bj_plan *p, const void *data);
+void bj_plan_free(struct bj_plan *p);
+
 /* The BTF object `id` from the kernel, or NULL. */
 struct btf *bj_load_btf(__u32 id);
 

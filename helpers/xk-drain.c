@@ -6,7 +6,8 @@
  * usage: xk-drain --type NAME [--iface NAME] [--prog PIN] [--stats PIN]
  *                 [--keepalive PIN] [--count N] [--duration SEC]
  *                 [--pcapng FILE | --pcap FILE] [--watch-fd FD]
- *                 [--label TEXT] [--owner PID] [--quiet] RINGBUF_PIN
+ *                 [--label TEXT] [--owner PID] [--summary FILE]
+ *                 [--snaplen N] [--quiet] RINGBUF_PIN
  *        xk-drain --version | --help
  *
  * An event is struct xk_NAME (--type packet: struct xk_packet), found in the
@@ -44,7 +45,9 @@
  * without anything to write, within 0.1 s; --watch-fd FD watches FD for that
  * instead of stdout, for a caller that pipes stdout through a formatter).
  * --owner PID: stop too when process PID is gone (the command that runs
- * this one, killed).
+ * this one, killed). --summary FILE: the end line goes there, not to
+ * stderr. --snaplen N: the snapshot length the file headers give. --label
+ * TEXT starts the end line and every error message.
  * Output goes through a 1 MiB buffer, flushed whenever the ring buffer has
  * been drained. A closed output ends the run quietly: exit 0, no summary.
  *
@@ -91,16 +94,19 @@ struct drain {
 	const char *type, *iface, *label;
 	struct btf *btf;
 	struct bj bj;
+	struct bj_plan *plan; /* its fields, resolved once (btfjson.c) */
 	__u32 tid;          /* struct xk_TYPE */
 	__u32 tsize;
 	struct field ts, dir, len, caplen;
 	FILE *out;
 	enum fmt fmt;
+	__u32 snaplen;      /* for the file headers (0 in pcapng: none) */
 	long long real_off; /* ns to add to CLOCK_MONOTONIC for wall time */
 	unsigned long long count, delivered, short_records;
 	bool closed;        /* the output's reader is gone */
 	bool discard;       /* events of an earlier run: not ours */
 	bool write_error;
+	int werr;           /* its errno */
 	char typefield[96]; /* {"type":"NAME","iface":"IFACE" */
 	size_t typefield_len;
 };
@@ -109,9 +115,12 @@ static volatile sig_atomic_t stop_signal;
 
 static void on_signal(int sig) { stop_signal = sig; }
 
+/* Messages start with this: the program's name, or --label. */
+static const char *msg_prefix = PROG;
+
 static int fail(const char *what, const char *detail)
 {
-	fprintf(stderr, "%s: %s%s%s\n", PROG, what, detail ? ": " : "", detail ? detail : "");
+	fprintf(stderr, "%s: %s%s%s\n", msg_prefix, what, detail ? ": " : "", detail ? detail : "");
 	return 1;
 }
 
@@ -367,7 +376,7 @@ static void pcapng_header(struct drain *d)
 	put32(b, 1);
 	put32(b + 4, (__u32)n);
 	put16(b + 8, 1);
-	put32(b + 12, 0);
+	put32(b + 12, d->snaplen);
 	put16(b + 16, 2);
 	put16(b + 18, (__u16)nl);
 	memcpy(b + 20, d->iface, nl);
@@ -388,7 +397,7 @@ static void pcap_header(struct drain *d)
 	put16(b + 6, 4);
 	put32(b + 8, 0);
 	put32(b + 12, 0);
-	put32(b + 16, 262144);
+	put32(b + 16, d->snaplen ? d->snaplen : 262144);
 	put32(b + 20, 1);
 	fwrite(b, 1, sizeof(b), d->out);
 }
@@ -451,7 +460,8 @@ static int on_event(void *ctx, void *data, size_t size)
 		d->bj.tail = (const char *)data + d->tsize;
 		d->bj.tail_len = tail;
 		fwrite(d->typefield, 1, d->typefield_len, d->out);
-		if (bj_fields(&d->bj, d->tid, data, d->type))
+		if (d->plan ? bj_plan_print(&d->bj, d->plan, data)
+			    : bj_fields(&d->bj, d->tid, data, d->type))
 			return fail("cannot print an event of type", d->type), -EINVAL;
 		fputs("}\n", d->out);
 	} else {
@@ -474,10 +484,12 @@ static void flush(struct drain *d)
 {
 	if (fflush(d->out) == 0)
 		return;
-	if (errno == EPIPE)
+	if (errno == EPIPE) {
 		d->closed = true;
-	else
+	} else if (!d->write_error) {
 		d->write_error = true;
+		d->werr = errno;
+	}
 }
 
 static void help(void)
@@ -485,7 +497,8 @@ static void help(void)
 	fputs("usage: xk-drain --type NAME [--iface NAME] [--prog PIN] [--stats PIN]\n"
 	      "                [--keepalive PIN] [--count N] [--duration SEC]\n"
 	      "                [--pcapng FILE | --pcap FILE] [--watch-fd FD]\n"
-	      "                [--label TEXT] [--owner PID] [--quiet] RINGBUF_PIN\n"
+	      "                [--label TEXT] [--owner PID] [--summary FILE]\n"
+	      "                [--snaplen N] [--quiet] RINGBUF_PIN\n"
 	      "Events of a pinned BPF ring buffer as JSON lines (struct xk_NAME, from\n"
 	      "the BTF of a program that writes them), or frames into pcapng or pcap.\n"
 	      "The comment at the top of helpers/xk-drain.c says everything; exit 0\n"
@@ -508,6 +521,8 @@ int main(int argc, char **argv)
 		{ "label", required_argument, NULL, 'l' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "owner", required_argument, NULL, 'o' },
+		{ "summary", required_argument, NULL, 'S' },
+		{ "snaplen", required_argument, NULL, 'L' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -525,6 +540,9 @@ int main(int argc, char **argv)
 	__u32 len = sizeof(info);
 	int opt, fd = -1, watch = STDOUT_FILENO, status = 0, err;
 	pid_t owner = 0;
+	__u32 snaplen = 0;
+	const char *summary = NULL;
+	FILE *sf = stderr;
 	struct timespec mono, real;
 
 	memset(&d, 0, sizeof(d));
@@ -556,7 +574,13 @@ int main(int argc, char **argv)
 				return usage("--watch-fd: a file descriptor");
 			watch = (int)v;
 			break;
-		case 'l': d.label = optarg; break;
+		case 'l': d.label = msg_prefix = optarg; break;
+		case 'S': summary = optarg; break;
+		case 'L':
+			if (!parse_ull(optarg, 262144, &v))
+				return usage("--snaplen: bytes, at most 262144");
+			snaplen = (__u32)v;
+			break;
 		case 'o':
 			if (!parse_ull(optarg, INT_MAX, &v) || !v)
 				return usage("--owner: a process id");
@@ -637,10 +661,12 @@ int main(int argc, char **argv)
 			return fail("stdout", strerror(errno));
 	}
 	d.bj.out = d.out;
+	d.plan = bj_plan_new(&d.bj, d.tid);
 	obuf = malloc(OUT_BUF);
 	if (!obuf || setvbuf(d.out, obuf, _IOFBF, OUT_BUF))
 		return fail("out of memory", NULL);
 	__fsetlocking(d.out, FSETLOCKING_BYCALLER);
+	d.snaplen = snaplen;
 	if (d.fmt == FMT_PCAPNG)
 		pcapng_header(&d);
 	else if (d.fmt == FMT_PCAP)
@@ -714,21 +740,29 @@ int main(int argc, char **argv)
 	if (!d.closed)
 		flush(&d);
 	if (d.write_error && !d.closed)
-		status = fail("writing the output", strerror(errno));
+		status = fail("writing the output", strerror(d.werr));
 	if (stats.fd >= 0) {
 		mapfield_sum(&stats, "lost", &lost1);
 		if (have_capped)
 			mapfield_sum(&stats, "capped", &capped1);
 	}
+	if (d.write_error)
+		quiet = true; /* said above: nothing was delivered right */
+	if (!d.closed && !quiet && summary && !(sf = fopen(summary, "w"))) {
+		fail(summary, strerror(errno));
+		sf = stderr;
+	}
 	if (!d.closed && !quiet) {
-		fprintf(stderr, "%s: %llu event%s", d.label, d.delivered, d.delivered == 1 ? "" : "s");
+		fprintf(sf, "%s: %llu event%s", d.label, d.delivered, d.delivered == 1 ? "" : "s");
 		if (have_lost)
-			fprintf(stderr, ", %llu lost (ring buffer full)", lost1 - lost0);
+			fprintf(sf, ", %llu lost (ring buffer full)", lost1 - lost0);
 		if (have_capped && capped1 != capped0)
-			fprintf(stderr, ", %llu over the rate cap", capped1 - capped0);
+			fprintf(sf, ", %llu over the rate cap", capped1 - capped0);
 		if (d.short_records)
-			fprintf(stderr, ", %llu records too short for struct %s", d.short_records, name);
-		fputc('\n', stderr);
+			fprintf(sf, ", %llu records too short for struct %s", d.short_records, name);
+		fputc('\n', sf);
+		if (sf != stderr)
+			fclose(sf);
 	}
 out:
 	keepalive_end(&ka);
@@ -740,6 +774,7 @@ out:
 	if (fclose(d.out) && !d.closed && !d.write_error && !status)
 		status = fail(file ? file : "stdout", strerror(errno));
 	free(obuf);
+	bj_plan_free(d.plan);
 	btf__free(d.btf);
 	close(fd);
 	return status;

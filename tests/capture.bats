@@ -96,6 +96,34 @@ ingress fd00:db8::1.40000 > fd00:db8::2.80: tcp [SYN], length 74
 ingress ethertype 0x0806 (arp), length 60" ]
 }
 
+@test "the end line comes after the last packet line, whole, on a shared stdout and stderr" {
+	setsid sh -c "xdp-capture $A --count 3 >$(OUT) 2>&1" 3>&- &
+	CAP_PID=$!
+	cap_armed
+	xk_craft_in udp4 3
+	cap_wait
+	cat "$(OUT)"
+	[ "$(wc -l <"$(OUT)")" = 4 ]
+	[ "$(sed -n 4p "$(OUT)")" = "xdp-capture: $A: 3 events, 0 lost (ring buffer full)" ]
+}
+
+@test "an output that cannot be written: exit 1 with the reason, nothing left attached" {
+	run xdp-capture "$A" --pcapng /nonexistent/dir/x.pcapng --count 1
+	echo "$output"
+	[ "$status" = 1 ]
+	[ "$output" = "xdp-capture: error: /nonexistent/dir/x.pcapng: cannot write it" ]
+	[ ! -e "$(xk_pins "$A")" ]
+	setsid sh -c "xdp-capture $A --json --count 2 >/dev/full 2>$(ERR)" 3>&- &
+	CAP_PID=$!
+	cap_armed
+	xk_craft_in udp4 2
+	cap_wait
+	cat "$(ERR)"
+	[ "$CAP_RC" = 1 ]
+	grep -qx "xdp-capture: $A: writing the output: No space left on device" "$(ERR)"
+	[ ! -e "$(xk_pins "$A")" ]
+}
+
 @test "1-in-K sampling takes the 1st, K+1th, 2K+1th ... of the packets the filters pass" {
 	cap_start --json --sample 3 --proto udp
 	xk_craft_in tcp6 5
@@ -264,6 +292,19 @@ ingress ethertype 0x0806 (arp), length 60" ]
 	[ ! -e "$(xk_pins "$A")" ]
 }
 
+@test "what a capture left in the ring buffer past its --count is not the next capture's" {
+	xdp-attach "$A" count
+	cap_start --json --count 1
+	xk_craft_in udp_to 3 5001 # 1 read, 2 left in the ring
+	cap_wait
+	[ "$(events '.dport')" = 5001 ]
+	cap_start --json --count 1
+	xk_craft_in udp_to 1 5002
+	cap_wait
+	[ "$CAP_RC" = 0 ]
+	[ "$(events '.dport')" = 5002 ]
+}
+
 @test "a second capture on the interface is refused while the first runs" {
 	cap_start --json
 	run xdp-capture "$A" --count 1
@@ -348,7 +389,7 @@ ingress ethertype 0x0806 (arp), length 60" ]
 }
 
 @test "bad xdp-capture arguments: one line, exit 2" {
-	for a in "--count 0" "--snaplen 257" "--sample 0" "--proto tcpx" "--proto 256" "--port 0" \
+	for a in "--count 0" "--snaplen 257" "--sample 0" "--proto tcpx" "--proto 256" "--proto TCP" "--port 0" \
 		"--port 65536" "--host 1.2.3" "--host fd00::1::2" "--dir up" "--json --pcapng x" "--duration x"; do
 		# shellcheck disable=SC2086 # the option's words
 		run xdp-capture "$A" $a

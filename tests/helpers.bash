@@ -187,11 +187,11 @@ xk_http_server() {
 	return 1
 }
 
-# Wait (at most 10 s) until a capture on IFACE is armed: its deadline is
-# ahead of the clock.
+# Wait (at most 20 s: attaching on a loaded machine) until a capture on
+# IFACE is armed: its deadline is ahead of the clock.
 xk_capture_armed() { # IFACE
 	local i
-	for i in $(seq 100); do
+	for i in $(seq 200); do
 		[ "$("$XK_TOP/build/xk-dump" "$(xk_pins "$1")/capture" 2>/dev/null |
 			jq -r '.deadline != null and .deadline > now')" = true ] && return 0
 		sleep 0.1

@@ -29,7 +29,9 @@ teardown() { xk_teardown; }
 	# count only: the tables have one set (two slots) on each CPU
 	n=$(tr , '\n' </sys/devices/system/cpu/possible | awk -F- '{ n += ($2 == "" ? 1 : $2 - $1 + 1) } END { print n }')
 	[ "$(jq -c '.maps | map([.name, .map_type, .entries, .max_entries, .slots, .capacity])' <<<"$s")" = \
-		"[[\"clock\",\"percpu_array\",1,1,null,null],[\"config\",\"array\",1,1,null,null],[\"flows\",\"percpu_array\",0,1,2,$((2 * n))],[\"global\",\"percpu_array\",2,2,null,null],[\"ports\",\"percpu_array\",0,1,2,$((2 * n))],[\"protos\",\"percpu_array\",256,256,null,null]]" ]
+		"[[\"capture\",\"array\",1,1,null,null],[\"capture_buf\",\"percpu_array\",1,1,null,null],[\"capture_state\",\"array\",1,1,null,null],[\"capture_stats\",\"percpu_array\",2,2,null,null],[\"clock\",\"percpu_array\",1,1,null,null],[\"config\",\"array\",1,1,null,null],[\"flows\",\"percpu_array\",0,1,2,$((2 * n))],[\"global\",\"percpu_array\",2,2,null,null],[\"packets\",\"ringbuf\",null,4096,null,null],[\"ports\",\"percpu_array\",0,1,2,$((2 * n))],[\"protos\",\"percpu_array\",256,256,null,null]]" ]
+	# capture: never run
+	[ "$(jq -c .capture <<<"$s")" = '{"running":false,"pid":null,"deadline":null,"events":0,"lost":0,"capped":0}' ]
 	# memory: the kernel's figure per map, and their sum
 	[ "$(jq '.maps[] | select(.name == "protos") | .memory' <<<"$s")" = \
 		"$(bpftool -j map show pinned "$(xk_pins "$A")/protos" | jq .bytes_memlock)" ]
@@ -45,7 +47,8 @@ teardown() { xk_teardown; }
 	[[ "${lines[0]}" == "$A: ok, features count, attached "*" UTC" ]]
 	[[ "${lines[1]}" == "  xdp native prog "*", tc egress prog "* ]]
 	n=$(tr , '\n' </sys/devices/system/cpu/possible | awk -F- '{ n += ($2 == "" ? 1 : $2 - $1 + 1) } END { print n }')
-	[[ "${lines[2]}" == "  maps: clock 1/1, config 1/1, flows 0/$((2 * n)), global 2/2, ports 0/$((2 * n)), protos 256/256; memory "*" KiB" ]]
+	[ "${lines[2]}" = "  capture: off; 0 events, 0 lost (ring buffer full) since attach" ]
+	[[ "${lines[3]}" == "  maps: capture 1/1, capture_buf 1/1, capture_state 1/1, capture_stats 2/2, clock 1/1, config 1/1, flows 0/$((2 * n)), global 2/2, packets ring of 4 KiB, ports 0/$((2 * n)), protos 256/256; memory "*" KiB" ]]
 }
 
 @test "status: XDP program removed behind xdpkit's back is degraded, exit 1" {

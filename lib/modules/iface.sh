@@ -53,7 +53,7 @@ maps_status() { # DIR
 		   | ((\$lay // {}) | if $xk_is_table then $xk_table_info | split(\" \")[1] | tonumber
 		                      else null end) as \$ways
 		   | {name: \$i.pin, map_type: \$i.type, max_entries: \$i.max_entries,
-		      slots: (if \$ways != null then \$i.max_entries * \$ways else null end),
+		      slots: (if \$ways != null and \$i.max_entries != null then \$i.max_entries * \$ways else null end),
 		      capacity: (\$c[\$i.pin].capacity // null),
 		      entries: (if \$ways != null then \$c[\$i.pin].entries
 		                elif (\$i.type // \"\" | test(\"array\")) then \$i.max_entries else null end),
