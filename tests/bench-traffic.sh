@@ -12,7 +12,10 @@
 #     own UDP is limited by iperf3 at about 0.15 Mpps here);
 # for nothing attached, an empty program (native XDP, generic XDP, tc
 # ingress), xdpkit stats in each hook (native and generic XDP, tc; egress is
-# tc in all three) and tcpdump -w /dev/null. The configurations are
+# tc in all three), xdpkit stats with xdp-capture running (capsel: a
+# selection no packet passes; capture: every packet an event, JSON lines
+# to /dev/null) and tcpdump -w /dev/null. BENCH_CONFIGS picks some of
+# them (a space-separated list of the row names). The configurations are
 # interleaved over BENCH_ROUNDS rounds (default 3) of BENCH_SECONDS seconds
 # (default 3); a figure is the median with the spread (max - min), and its
 # ratio to nothing attached in the same run. Needs root; addresses from
@@ -80,6 +83,21 @@ config() { # NAME on|off
 		ip link set dev "$a" "$(xk_ip_mode "${1#empty-}")" pinned "$XDPKIT_BPFFS/pass" ;;
 	empty-*:off) ip link set dev "$a" "$(xk_ip_mode "${1#empty-}")" off ;;
 	xdpkit-auto:on) "$top/bin/xdp-attach" "$a" stats 2>/dev/null ;;
+	xdpkit-capture:on | xdpkit-capsel:on)
+		# stats, and a capture with a reader: every packet an event (JSON
+		# lines to /dev/null), or a selection no packet passes (port 1)
+		"$top/bin/xdp-attach" "$a" stats 2>/dev/null
+		if [ "$1" = xdpkit-capture ]; then set --; else set -- --port 1; fi
+		"$top/bin/xdp-capture" "$a" --json "$@" >/dev/null 2>&1 &
+		echo $! >"$tmp/capture.pid"
+		for _ in $(seq 100); do
+			[ "$("$top/bin/xdp-status" "$a" --json 2>/dev/null | jq .capture.running)" = true ] && break
+			sleep 0.1
+		done ;;
+	xdpkit-cap*:off)
+		kill "$(cat "$tmp/capture.pid")" 2>/dev/null || :
+		wait "$(cat "$tmp/capture.pid")" 2>/dev/null || :
+		"$top/bin/xdp-detach" "$a" 2>/dev/null ;;
 	xdpkit-*:on) "$top/bin/xdp-attach" "$a" stats --mode "${1#xdpkit-}" 2>/dev/null ;;
 	xdpkit-*:off) "$top/bin/xdp-detach" "$a" 2>/dev/null ;;
 	tcpdump:on)
@@ -132,7 +150,7 @@ measure() { # TEST DIR
 		awk '{ t = ($6 - $5) / 1e9; printf "%.4f %.1f\n", ($2 - $1) / t / 1e6, ($4 - $3) / $7 / t * 100 }'
 }
 
-configs="none empty-native empty-generic empty-tc xdpkit-native xdpkit-generic xdpkit-auto tcpdump"
+configs=${BENCH_CONFIGS:-none empty-native empty-generic empty-tc xdpkit-native xdpkit-generic xdpkit-auto xdpkit-capsel xdpkit-capture tcpdump}
 tests="tcp:in tcp:out small:in small:out"
 echo "xdpkit bench-traffic: iperf3 over a veth pair, $rounds interleaved rounds of $secs s"
 echo "kernel $(uname -r); $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); load $(cut -d' ' -f1-3 /proc/loadavg)"
