@@ -18,7 +18,7 @@ readme_examples() {
 readme_capture_examples() {
 	sed -n '/^<!-- test capture -->$/,/^<!-- \/test -->$/p' "$XK_TOP/README.md" |
 		grep '^    [^#]' | sed 's/^    //; s/^sudo //' |
-		sed "s#bin/#$XK_TOP/bin/#g; s#eth0#$A#g; s#/tmp/#$BATS_TEST_TMPDIR/#g"
+		sed "s#/tmp/#$BATS_TEST_TMPDIR/#g; s#bin/#$XK_TOP/bin/#g; s#eth0#$A#g"
 }
 
 # Run capture recipe $1 in the background, output in $BATS_TEST_TMPDIR/ex$1;
@@ -26,7 +26,7 @@ readme_capture_examples() {
 recipe() {
 	bash -o pipefail -c "${ex[$1]}" >"$BATS_TEST_TMPDIR/ex$1" 2>"$BATS_TEST_TMPDIR/ex$1.err" 3>&- &
 	pid=$!
-	xk_capture_armed "$A"
+	xk_capture_armed "$A" || { cat "$BATS_TEST_TMPDIR/ex$1.err"; return 1; }
 }
 
 @test "README capture recipes give the exact results" {
