@@ -28,7 +28,7 @@ SHELL_FILES := $(BIN) $(wildcard lib/*.sh lib/modules/*.sh) $(wildcard tests/*.s
 # Debian/Ubuntu packages: to build, to run, to test.
 DEPS_BUILD := make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config
 DEPS_RUN := bpftool iproute2 jq util-linux ethtool
-DEPS_TEST := bats shellcheck dash busybox valgrind tcpdump python3 procps iputils-ping curl tmux iperf3 netsniff-ng tshark
+DEPS_TEST := bats shellcheck dash busybox valgrind tcpdump python3 procps iputils-ping curl tmux iperf3 netsniff-ng tshark dnsmasq-base bind9-dnsutils
 
 ifeq ($(V),1)
 Q :=
@@ -49,7 +49,7 @@ $(BUILD):
 # flags for the benchmark's, e.g. -DXK_WAYS=4.
 TEST_BPF := $(patsubst tests/fixtures/%.bpf.c,$(BUILD)/test/%.bpf.o,$(wildcard tests/fixtures/*.bpf.c))
 BENCH_BPF := $(patsubst tests/bench/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(wildcard tests/bench/*.bpf.c))
-BPF_SRC := bpf/xdpkit.bpf.c bpf/xdpkit.h bpf/parse.h
+BPF_SRC := bpf/xdpkit.bpf.c bpf/xdpkit.h bpf/parse.h bpf/dns.h
 
 $(BUILD)/test/%.bpf.o: tests/fixtures/%.bpf.c $(BPF_SRC) | $(BUILD) build-tools
 	$(msg) CLANG $@
@@ -76,7 +76,7 @@ $(BUILD)/bench/refdrain: tests/bench/refdrain.c bpf/xdpkit.h | $(BUILD) build-to
 $(BUILD)/bpf-flags: FORCE | $(BUILD)
 	@echo '$(BPF_SIZES)' | cmp -s - $@ || echo '$(BPF_SIZES)' >$@
 
-$(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/xdpkit.h bpf/parse.h $(BUILD)/bpf-flags | $(BUILD) build-tools
+$(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/xdpkit.h bpf/parse.h bpf/dns.h $(BUILD)/bpf-flags | $(BUILD) build-tools
 	$(msg) CLANG $@
 	$(Q)$(CLANG) $(BPF_CFLAGS) $(BPF_SIZES) -c $< -o $@
 

@@ -58,6 +58,7 @@ struct xk_pkt {
 	__u32 segs;               /* how many frames: gso_segs of a GSO skb, else 1 */
 	__u32 gso_size;           /* payload bytes of a full segment (GSO) */
 	__u32 hdrs;               /* where the transport payload starts (TCP, UDP), 0 unknown */
+	__u32 pend;               /* where it ends: by UDP's length, by IP's for TCP */
 	__u32 dir;                /* enum xk_dir */
 	__u32 tag;                /* bytes of a VLAN tag the skb holds out of its
 				   * data (at tc, hardware-accelerated VLAN): on
@@ -121,6 +122,7 @@ static __always_inline int xk_parse_l4(struct xk_pkt *p, __u32 off, __u32 end)
 		p->key.dport = th->dest;
 		p->tcp_flags = ((__u8 *)th)[13];
 		p->hdrs = off + th->doff * 4;
+		p->pend = end;
 	} else if (proto == IPPROTO_UDP) {
 		struct udphdr *uh = p->data + off;
 
@@ -133,6 +135,7 @@ static __always_inline int xk_parse_l4(struct xk_pkt *p, __u32 off, __u32 end)
 		p->key.sport = uh->source;
 		p->key.dport = uh->dest;
 		p->hdrs = off + sizeof(*uh);
+		p->pend = off + bpf_ntohs(uh->len);
 	} else if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) {
 		/* type, code, checksum: 4 bytes at least */
 		if (!XK_HAS(p, off, 4) || off + 4 > end)

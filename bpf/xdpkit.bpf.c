@@ -578,6 +578,7 @@ __noinline enum xk_parse xk_parse_pulled(struct __sk_buff *skb, struct xk_pkt *o
 	out->frag = p.frag;
 	out->first_frag = p.first_frag;
 	out->hdrs = p.hdrs;
+	out->pend = p.pend;
 	out->nvlan = p.nvlan;
 	out->ethertype = p.ethertype;
 	out->vlan[0] = p.vlan[0];
@@ -606,11 +607,11 @@ static __always_inline int xk_parse_pull(struct xk_pkt *p, struct __sk_buff *skb
  * but the first). Its headers are parsed for that even with only "count"
  * on; an ordinary packet costs count nothing more.
  *
- * Capture is left to the caller (a function of its own for the verifier:
- * xk_capture_xdp, xk_capture_tc): returns the parse result when capture is
- * on, else -1.
+ * Capture and DNS are left to the caller (functions of their own for the
+ * verifier: xk_capture_xdp, xk_dns_xdp, ...): returns those of the two that
+ * are on, and the parse result in *parsed.
  */
-static __always_inline int xk_process(struct xk_pkt *p, struct __sk_buff *skb)
+static __always_inline __u32 xk_process(struct xk_pkt *p, struct __sk_buff *skb, int *parsed_out)
 {
 	__u32 zero = 0;
 	struct xk_config *cfg = bpf_map_lookup_elem(&config, &zero);
@@ -619,7 +620,7 @@ static __always_inline int xk_process(struct xk_pkt *p, struct __sk_buff *skb)
 	__u32 f;
 
 	if (!cfg)
-		return -1;
+		return 0;
 	f = cfg->features;
 	if (f & (XK_F_COUNT | XK_F_STATS)) {
 		g = bpf_map_lookup_elem(&global, &p->dir);
@@ -627,8 +628,8 @@ static __always_inline int xk_process(struct xk_pkt *p, struct __sk_buff *skb)
 			f &= ~(XK_F_COUNT | XK_F_STATS);
 	}
 	if (!f)
-		return -1;
-	if ((f & (XK_F_STATS | XK_F_CAPTURE)) || p->segs > 1)
+		return 0;
+	if ((f & (XK_F_STATS | XK_F_CAPTURE | XK_F_DNS)) || p->segs > 1)
 		parsed = xk_parse_pull(p, skb);
 	if (g) {
 		p->wire = p->len + p->tag;
@@ -644,7 +645,8 @@ static __always_inline int xk_process(struct xk_pkt *p, struct __sk_buff *skb)
 		if (f & XK_F_STATS)
 			xk_stats(p, parsed, g);
 	}
-	return f & XK_F_CAPTURE ? parsed : -1;
+	*parsed_out = parsed;
+	return f & (XK_F_CAPTURE | XK_F_DNS);
 }
 
 /*
@@ -667,6 +669,8 @@ __noinline int xk_capture_tc(struct __sk_buff *skb, struct xk_pkt *p, int parsed
 	return 0;
 }
 
+#include "dns.h"
+
 /* The entry bodies, inline so that tests/bench can wrap them. */
 static __always_inline int xk_xdp(struct xdp_md *ctx)
 {
@@ -676,13 +680,16 @@ static __always_inline int xk_xdp(struct xdp_md *ctx)
 		.dir = XK_DIR_INGRESS,
 	};
 
-	int parsed;
+	int parsed = -1;
+	__u32 more;
 
 	p.len = p.data_end - p.data;
 	p.segs = 1;
-	parsed = xk_process(&p, NULL);
-	if (parsed >= 0)
+	more = xk_process(&p, NULL, &parsed);
+	if (more & XK_F_CAPTURE)
 		xk_capture_xdp(ctx, &p, parsed);
+	if ((more & XK_F_DNS) && parsed == XK_P_IP && xk_dns_port(&p))
+		xk_dns_xdp(ctx, &p);
 	return XDP_PASS;
 }
 
@@ -697,10 +704,13 @@ static __always_inline int xk_tc(struct __sk_buff *skb, __u32 dir)
 		.gso_size = skb->gso_size,
 		.tag = skb->vlan_present ? 4 : 0,
 	};
-	int parsed = xk_process(&p, skb);
+	int parsed = -1;
+	__u32 more = xk_process(&p, skb, &parsed);
 
-	if (parsed >= 0)
+	if (more & XK_F_CAPTURE)
 		xk_capture_tc(skb, &p, parsed);
+	if ((more & XK_F_DNS) && parsed == XK_P_IP && xk_dns_port(&p))
+		xk_dns_tc(skb, &p);
 	return TC_ACT_UNSPEC;
 }
 

@@ -32,6 +32,18 @@
  *   xk_hex_t       a byte; a flexible array of them (the last member of an
  *                  event) holds the bytes the ring buffer record carries after
  *                  the struct, printed as one hex string, left out when none
+ *   xk_dname_t     a domain name in DNS wire form (labels, each its length
+ *                  and its bytes, up to a zero), printed in presentation
+ *                  form as dig prints it: null when its first byte is not
+ *                  a label length (0xff: no name)
+ *   xk_maybe_t     an integer that may be missing: all ones prints as null
+ *   enum xk_UPPER  an enum whose name is upper case after xk_ (enum
+ *                  xk_QTYPE) prints its enumerators in upper case (XK_TYPE_AAAA
+ *                  is "AAAA"), and a value it has no name for as the prefix
+ *                  its enumerators share, less XK_, and the number
+ *                  ("TYPE65280"), as dig does; xk_NAME_t finds it too (an
+ *                  xk_qtype_t key is the field "qtype", printed by enum
+ *                  xk_QTYPE)
  *   any other integer is a counter and is summed across CPUs;
  *   bitfields are printed (and folded) by the rule of their type;
  *   members whose name starts with "_" are padding and are not printed;
@@ -64,6 +76,8 @@ typedef __u64 xk_ts_ns_t;      /* CLOCK_MONOTONIC ns, printed as Unix seconds */
 typedef __u16 xk_vlans_t[2];   /* VLAN ids, outer first: bit 15 marks one seen */
 typedef __u8 xk_hex_t;         /* bytes printed as hex */
 typedef __u8 xk_parse8_t;      /* enum xk_parse (bpf/parse.h) in a byte */
+typedef __u8 xk_dname_t[256];  /* a DNS name in wire form */
+typedef __u32 xk_maybe_t;      /* ~0: none */
 
 typedef __u32 xk_dir_t;    /* enum xk_dir, as an array map key */
 
@@ -80,6 +94,9 @@ enum xk_feature {
 	XK_F_STATS = 1 << 1,  /* everything in global, protos, flows, ports */
 	XK_F_CAPTURE = 1 << 2, /* events into "packets" while a reader keeps
 				* "capture".deadline ahead (xdp-capture) */
+	XK_F_DNS = 1 << 3,    /* DNS counters and latency; events into
+			       * "dns_events" while a reader keeps
+			       * "dns".deadline ahead (xdp-dns) */
 };
 
 enum xk_xdp_mode {
@@ -337,6 +354,260 @@ struct xk_packet {
 	__u8 _pad;
 	__u16 caplen;                 /* bytes of the frame that follow */
 	xk_hex_t payload[];           /* the first caplen bytes, from Ethernet */
+};
+
+/*
+ * DNS (feature "dns"): every UDP message to or from port 53, and every TCP
+ * segment on port 53 whose payload is exactly one DNS message with its
+ * length prefix (the common case of a query or a short answer; a message
+ * split over segments, or several in one, is not seen). Decoded: the
+ * header and the first question. Counted in maps while the feature is on;
+ * events into the ring buffer "dns_events" while a reader keeps
+ * dns.deadline ahead (xdp-dns), as for capture.
+ */
+enum xk_qr {
+	XK_QR_QUERY = 0,
+	XK_QR_RESPONSE = 1,
+};
+
+/* Header flags, printed lower case as dig does. */
+enum xk_dnsflags {
+	XK_DF_QR = 1 << 15,
+	XK_DF_AA = 1 << 10,
+	XK_DF_TC = 1 << 9,
+	XK_DF_RD = 1 << 8,
+	XK_DF_RA = 1 << 7,
+	XK_DF_Z = 1 << 6,
+	XK_DF_AD = 1 << 5,
+	XK_DF_CD = 1 << 4,
+};
+#define XK_DF_ALL 0x87f0
+
+enum xk_OPCODE {
+	XK_OPCODE_QUERY = 0,
+	XK_OPCODE_IQUERY = 1,
+	XK_OPCODE_STATUS = 2,
+	XK_OPCODE_NOTIFY = 4,
+	XK_OPCODE_UPDATE = 5,
+	XK_OPCODE_DSO = 6,
+};
+
+/* The header's four bits (an EDNS extended rcode is not read). */
+enum xk_RCODE {
+	XK_RCODE_NOERROR = 0,
+	XK_RCODE_FORMERR = 1,
+	XK_RCODE_SERVFAIL = 2,
+	XK_RCODE_NXDOMAIN = 3,
+	XK_RCODE_NOTIMP = 4,
+	XK_RCODE_REFUSED = 5,
+	XK_RCODE_YXDOMAIN = 6,
+	XK_RCODE_YXRRSET = 7,
+	XK_RCODE_NXRRSET = 8,
+	XK_RCODE_NOTAUTH = 9,
+	XK_RCODE_NOTZONE = 10,
+};
+#define XK_NRCODES 16
+
+/* Question types by the names dig gives them (a map key xk_qtype_t). */
+enum xk_QTYPE {
+	XK_TYPE_A = 1, XK_TYPE_NS = 2, XK_TYPE_MD = 3, XK_TYPE_MF = 4,
+	XK_TYPE_CNAME = 5, XK_TYPE_SOA = 6, XK_TYPE_MB = 7, XK_TYPE_MG = 8,
+	XK_TYPE_MR = 9, XK_TYPE_NULL = 10, XK_TYPE_WKS = 11, XK_TYPE_PTR = 12,
+	XK_TYPE_HINFO = 13, XK_TYPE_MINFO = 14, XK_TYPE_MX = 15, XK_TYPE_TXT = 16,
+	XK_TYPE_RP = 17, XK_TYPE_AFSDB = 18, XK_TYPE_X25 = 19, XK_TYPE_ISDN = 20,
+	XK_TYPE_RT = 21, XK_TYPE_NSAP = 22, XK_TYPE_SIG = 24, XK_TYPE_KEY = 25,
+	XK_TYPE_PX = 26, XK_TYPE_GPOS = 27, XK_TYPE_AAAA = 28, XK_TYPE_LOC = 29,
+	XK_TYPE_NXT = 30, XK_TYPE_SRV = 33, XK_TYPE_NAPTR = 35, XK_TYPE_KX = 36,
+	XK_TYPE_CERT = 37, XK_TYPE_A6 = 38, XK_TYPE_DNAME = 39, XK_TYPE_SINK = 40,
+	XK_TYPE_OPT = 41, XK_TYPE_APL = 42, XK_TYPE_DS = 43, XK_TYPE_SSHFP = 44,
+	XK_TYPE_IPSECKEY = 45, XK_TYPE_RRSIG = 46, XK_TYPE_NSEC = 47,
+	XK_TYPE_DNSKEY = 48, XK_TYPE_DHCID = 49, XK_TYPE_NSEC3 = 50,
+	XK_TYPE_NSEC3PARAM = 51, XK_TYPE_TLSA = 52, XK_TYPE_SMIMEA = 53,
+	XK_TYPE_HIP = 55, XK_TYPE_NINFO = 56, XK_TYPE_RKEY = 57, XK_TYPE_TALINK = 58,
+	XK_TYPE_CDS = 59, XK_TYPE_CDNSKEY = 60, XK_TYPE_OPENPGPKEY = 61,
+	XK_TYPE_CSYNC = 62, XK_TYPE_ZONEMD = 63, XK_TYPE_SVCB = 64, XK_TYPE_HTTPS = 65,
+	XK_TYPE_SPF = 99, XK_TYPE_UINFO = 100, XK_TYPE_UID = 101, XK_TYPE_GID = 102,
+	XK_TYPE_UNSPEC = 103, XK_TYPE_NID = 104, XK_TYPE_L32 = 105, XK_TYPE_L64 = 106,
+	XK_TYPE_LP = 107, XK_TYPE_EUI48 = 108, XK_TYPE_EUI64 = 109,
+	XK_TYPE_TKEY = 249, XK_TYPE_TSIG = 250, XK_TYPE_IXFR = 251, XK_TYPE_AXFR = 252,
+	XK_TYPE_MAILB = 253, XK_TYPE_MAILA = 254, XK_TYPE_ANY = 255, XK_TYPE_URI = 256,
+	XK_TYPE_CAA = 257, XK_TYPE_AVC = 258, XK_TYPE_DOA = 259, XK_TYPE_AMTRELAY = 260,
+	XK_TYPE_TA = 32768, XK_TYPE_DLV = 32769,
+};
+/* Queries are counted by qtype for qtypes below this; the others under 0
+ * (TYPE0, which no query carries). */
+#define XK_NQTYPES 512
+
+enum xk_QCLASS {
+	XK_CLASS_IN = 1,
+	XK_CLASS_CH = 3,
+	XK_CLASS_HS = 4,
+	XK_CLASS_NONE = 254,
+	XK_CLASS_ANY = 255,
+};
+
+/* Why a message on port 53 is not read as DNS (malformed), or ok. */
+enum xk_dnsstatus {
+	XK_DS_OK = 0,
+	XK_DS_SHORT = 1,          /* shorter than the 12-byte header */
+	XK_DS_NO_QUESTION = 2,    /* qdcount 0 */
+	XK_DS_POINTER = 3,        /* a compression pointer in the question */
+	XK_DS_BAD_LABEL = 4,      /* a label type other than a length of 0-63 */
+	XK_DS_PAST_END = 5,       /* the question runs past the message */
+	XK_DS_LONG_NAME = 6,      /* a name of more than 255 bytes */
+};
+
+typedef __u32 xk_rcode_t;     /* enum xk_RCODE, as an array map key */
+typedef __u32 xk_qtype_t;     /* enum xk_QTYPE, as an array map key */
+typedef __u8 xk_rcode8_t;
+typedef __u16 xk_qtype16_t;
+typedef __u16 xk_qclass16_t;
+typedef __u8 xk_opcode8_t;
+typedef __u8 xk_qr8_t;
+typedef __u16 xk_dnsflags16_t;
+typedef __u8 xk_dnsstatus8_t;
+
+/* What a match must have, in settings "dns" (xdp-dns --qtype, --rcode,
+ * --qname-suffix): events only; the counters count every message. */
+enum xk_dns_match {
+	XK_DM_QTYPE = 1 << 0,
+	XK_DM_RCODE = 1 << 1,     /* responses with that rcode (no queries) */
+	XK_DM_SUFFIX = 1 << 2,    /* names ending in these labels */
+};
+
+#ifndef XK_DNS_TIMEOUT_MS
+#define XK_DNS_TIMEOUT_MS 5000 /* a query unanswered this long timed out */
+#endif
+#ifndef XK_DNS_RING_BYTES
+#define XK_DNS_RING_BYTES (2 << 20) /* ~6,000 events */
+#endif
+
+/* Map "dns", an array of one entry: written by xdp-dns before its reader
+ * starts. */
+struct xk_dns_select {
+	xk_ts_ns_t deadline;          /* CLOCK_MONOTONIC ns; 0: no events */
+	enum xk_dns_match match;
+	xk_gauge_t pid;               /* the xdp-dns that owns it */
+	xk_gauge_t attached;          /* 1: xdp-dns attached xdpkit for itself */
+	xk_gauge_t timeout_ms;        /* 0: XK_DNS_TIMEOUT_MS */
+	xk_gauge_t qtype;
+	xk_gauge_t rcode;
+	xk_gauge_t suffix_len;        /* bytes of suffix, its final zero included */
+	__u8 suffix[256];             /* wire form, lower case, e.g. 7example3com0 */
+};
+
+/* Latency of answered queries (query to response, as seen here), in
+ * buckets: le_N counts responses of at most N that are longer than the
+ * bound before (not cumulative). */
+struct xk_dns_latency {
+	__u64 le_100us;
+	__u64 le_250us;
+	__u64 le_500us;
+	__u64 le_1ms;
+	__u64 le_2500us;
+	__u64 le_5ms;
+	__u64 le_10ms;
+	__u64 le_25ms;
+	__u64 le_50ms;
+	__u64 le_100ms;
+	__u64 le_250ms;
+	__u64 le_500ms;
+	__u64 le_1s;
+	__u64 le_2500ms;
+	__u64 le_5s;
+	__u64 le_inf;
+};
+
+/* Map "dns_stats", a per-CPU array indexed by xk_dir_t. A message counts in
+ * the direction it was seen in; a timeout or an eviction in its query's. */
+struct xk_dns_stats {
+	__u64 queries;                /* well-formed queries */
+	__u64 responses;              /* well-formed responses */
+	__u64 malformed;              /* on port 53 but not DNS as read (status) */
+	__u64 truncated;              /* responses with TC set */
+	__u64 answered;               /* responses matched to their query */
+	__u64 unmatched;              /* responses without a query pending */
+	__u64 timeouts;               /* queries without a response in time */
+	__u64 evictions;              /* pending queries pushed out of a full set */
+	__u64 events;                 /* written to the ring buffer */
+	__u64 lost;                   /* selected, but the ring buffer was full */
+	__u64 latency_sum_us;         /* the answered ones' latency, added up */
+	struct xk_dns_latency latency;
+};
+
+/* Maps "dns_rcodes" (responses) and "dns_qtypes" (queries): per-CPU arrays
+ * indexed by rcode and qtype. */
+struct xk_dir_ctr {
+	__u64 ingress;
+	__u64 egress;
+};
+
+/*
+ * Map "dns_pending": queries waiting for their response, a table shared by
+ * the CPUs (a query and its response may be seen on different ones) of sets
+ * of XK_DNS_WAYS slots; a slot is taken and given back with atomics. Keyed
+ * by (client, server, their ports, protocol, id). A query in a full set
+ * pushes out the set's oldest (dns_stats.evictions). A query unanswered
+ * for timeout_ms is a timeout: counted by the sweep (a BPF timer, every
+ * second, up to XK_DNS_SWEEP_SETS sets a tick), or earlier when its slot
+ * is wanted or its late response comes (then unmatched).
+ */
+#define XK_DNS_WAYS 4
+#ifndef XK_DNS_SLOTS
+#define XK_DNS_SLOTS 8192
+#endif
+#define XK_DNS_SWEEP_SETS 4096
+
+struct xk_dns_key {
+	xk_addr_t client;
+	xk_addr_t server;
+	xk_be16_t cport;
+	xk_be16_t sport;
+	__u16 id;
+	xk_proto8_t proto;
+	__u8 family;
+} __attribute__((aligned(8)));
+
+struct xk_dns_slot {
+	struct xk_dns_key key;
+	xk_ts_ns_t since;             /* the query's time; 0 free, 1 being written */
+	xk_dir8_t dir;                /* the query's direction */
+	__u8 _pad[7];
+};
+
+struct xk_dns_set {
+	struct xk_dns_slot way[XK_DNS_WAYS];
+};
+
+/*
+ * Ring buffer "dns_events": one event per message while a reader runs.
+ */
+struct xk_dns {
+	xk_ts_ns_t ts;                /* bpf_ktime_get_ns() when the hook ran */
+	xk_addr_t src;
+	xk_addr_t dst;
+	xk_be16_t sport;
+	xk_be16_t dport;
+	xk_proto8_t proto;            /* udp or tcp */
+	__u8 family;
+	xk_dir8_t dir;
+	xk_qr8_t qr;
+	__u16 id;
+	xk_opcode8_t opcode;
+	xk_rcode8_t rcode;
+	xk_dnsflags16_t flags;
+	xk_qtype16_t qtype;            /* of the first question */
+	xk_qclass16_t qclass;
+	__u16 qdcount;
+	__u16 ancount;
+	__u16 nscount;
+	__u16 arcount;
+	xk_dnsstatus8_t status;       /* ok, or why it is malformed */
+	__u8 _pad;
+	__u32 len;                    /* the DNS message's length */
+	xk_maybe_t latency_us;        /* a response matched to its query */
+	__u32 _pad2;
+	xk_dname_t qname;             /* the first question's name (ok only) */
 };
 
 #endif /* XDPKIT_H */

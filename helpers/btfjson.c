@@ -177,16 +177,45 @@ static size_t enum_prefix(const struct btf *btf, const struct btf_type *t)
 	return common;
 }
 
+/* enum xk_QTYPE: upper case after xk_ (dig's names: "AAAA", "NXDOMAIN"). */
+static bool enum_upper(const struct btf *btf, const struct btf_type *t)
+{
+	const char *n = btf__name_by_offset(btf, t->name_off);
+
+	if (!n || strncmp(n, "xk_", 3) != 0 || !n[3])
+		return false;
+	for (n += 3; *n; n++)
+		if (*n >= 'a' && *n <= 'z')
+			return false;
+	return true;
+}
+
+/* What an upper-case enum calls a value it has no name for, before the
+ * number: its enumerators' prefix less XK_ ("TYPE" for XK_TYPE_A ...);
+ * "" for other enums (a bare number). */
+static void enum_unknown(const struct btf *btf, const struct btf_type *t, char *buf,
+			 size_t size)
+{
+	size_t k = enum_prefix(btf, t);
+	const char *n = btf_vlen(t) ? enum_name(btf, t, 0) : "";
+
+	buf[0] = '\0';
+	if (!enum_upper(btf, t) || k < 5 || strncmp(n, "XK_", 3) != 0)
+		return;
+	snprintf(buf, size, "%.*s", (int)(k - 4), n + 3);
+}
+
 int bj_enum_name(const struct btf *btf, const struct btf_type *t, int i,
 		 char *buf, size_t size)
 {
 	const char *p = enum_name(btf, t, i) + enum_prefix(btf, t);
+	bool upper = enum_upper(btf, t);
 	size_t k;
 
 	if (!size)
 		return -1;
 	for (k = 0; p[k] && k + 1 < size; k++)
-		buf[k] = (p[k] >= 'A' && p[k] <= 'Z') ? p[k] - 'A' + 'a' : p[k];
+		buf[k] = (!upper && p[k] >= 'A' && p[k] <= 'Z') ? p[k] - 'A' + 'a' : p[k];
 	buf[k] = '\0';
 	return p[k] ? -1 : 0;
 }
@@ -238,7 +267,15 @@ static int print_enum(const struct bj *bj, const struct btf_type *t,
 			return 0;
 		}
 	}
-	fprintf(bj->out, "%llu", v);
+	{
+		char unk[64];
+
+		enum_unknown(bj->btf, t, unk, sizeof(unk));
+		if (unk[0])
+			fprintf(bj->out, "\"%s%llu\"", unk, v);
+		else
+			fprintf(bj->out, "%llu", v);
+	}
 	return 0;
 }
 
@@ -254,6 +291,14 @@ static const struct btf_type *enum_for_typedef(const struct btf *btf,
 	id = btf__find_by_name_kind(btf, name, BTF_KIND_ENUM);
 	if (id <= 0)
 		id = btf__find_by_name_kind(btf, name, BTF_KIND_ENUM64);
+	if (id <= 0) { /* xk_qtype_t: enum xk_QTYPE */
+		char *c;
+
+		for (c = name + 3; *c; c++)
+			if (*c >= 'a' && *c <= 'z')
+				*c = (char)(*c - 'a' + 'A');
+		id = btf__find_by_name_kind(btf, name, BTF_KIND_ENUM);
+	}
 	return id > 0 ? btf__type_by_id(btf, id) : NULL;
 }
 
@@ -332,6 +377,78 @@ static int print_vlans(const struct bj *bj, const void *data, unsigned long long
 	return 0;
 }
 
+/*
+ * A DNS name in wire form (size bytes at d) in presentation form as dig
+ * prints it, as a JSON string into out (at least XK_DNAME_JSON bytes): the
+ * labels with a dot after each ("." for the root); in a label, the bytes
+ * . ; \ " ( ) @ $ escaped with a backslash, and a space and every byte
+ * that is not printable ASCII as \DDD (decimal). Then escaped for JSON.
+ * Returns its length, 0 when the first byte is not a label length (no
+ * name: null).
+ */
+#define XK_DNAME_JSON (256 * 5 + 8)
+static size_t dname_json(const unsigned char *d, size_t size, char *out)
+{
+	size_t i = 0, n = 0;
+
+	if (!size || d[0] > 63)
+		return 0;
+	out[n++] = '"';
+	while (i < size && d[i] && d[i] <= 63 && i + 1 + d[i] < size) {
+		size_t j, len = d[i++];
+
+		for (j = 0; j < len; j++, i++) {
+			unsigned char c = d[i];
+
+			if (c == '"' || c == '\\') {
+				/* \" and \\ in presentation, each escaped again for JSON */
+				memcpy(out + n, c == '"' ? "\\\\\\\"" : "\\\\\\\\", 4);
+				n += 4;
+			} else if (c == '.' || c == ';' || c == '(' || c == ')' || c == '@' || c == '$') {
+				out[n++] = '\\';
+				out[n++] = '\\';
+				out[n++] = (char)c;
+			} else if (c > 0x20 && c < 0x7f) {
+				out[n++] = (char)c;
+			} else {
+				out[n++] = '\\';
+				out[n++] = '\\';
+				out[n++] = (char)('0' + c / 100);
+				out[n++] = (char)('0' + c / 10 % 10);
+				out[n++] = (char)('0' + c % 10);
+			}
+		}
+		out[n++] = '.';
+	}
+	if (n == 1)
+		out[n++] = '.';
+	out[n++] = '"';
+	return n;
+}
+
+static int print_dname(const struct bj *bj, const void *data, unsigned long long size)
+{
+	char buf[XK_DNAME_JSON];
+	size_t n = dname_json(data, size, buf);
+
+	if (n)
+		fwrite(buf, 1, n, bj->out);
+	else
+		fputs("null", bj->out);
+	return 0;
+}
+
+/* xk_maybe_t: all ones is none. */
+static int print_maybe(const struct bj *bj, const void *data, unsigned long long v)
+{
+	(void)data;
+	if (v == 0xffffffffULL || v == ~0ULL)
+		fputs("null", bj->out);
+	else
+		fprintf(bj->out, "%llu", v);
+	return 0;
+}
+
 /* How a scalar folds across CPUs. */
 enum fold_rule { FOLD_SUM, FOLD_MAX, FOLD_MIN_NONZERO, FOLD_OR, FOLD_KEEP };
 
@@ -357,6 +474,8 @@ static const struct special {
 	{ "xk_ts_ns", false, print_time, FOLD_MAX },        /* an event's time */
 	{ "xk_vlans", true, print_vlans, FOLD_KEEP },       /* [100, 200] */
 	{ "xk_gauge", false, NULL, FOLD_MAX },              /* a setting, not a counter */
+	{ "xk_dname", true, print_dname, FOLD_KEEP },       /* "www.example.com." */
+	{ "xk_maybe", false, print_maybe, FOLD_MAX },       /* a number, or null */
 };
 
 static const struct special *special_of(const char *xk, bool array)
@@ -529,8 +648,8 @@ static int print_value(const struct bj *bj, __u32 id, const void *data)
 		__s64 esz = btf__resolve_size(bj->btf, a->type);
 		__u32 i;
 
-		if ((sp = special_of(xk, true)))
-			return sp->print(bj, data, 0);
+		if ((sp = special_of(xk, true))) /* v: the array's size in bytes */
+			return sp->print(bj, data, esz > 0 ? (unsigned long long)esz * a->nelems : 0);
 		if (is_char(bj->btf, et)) {
 			bj_string(out, data, a->nelems);
 			return 0;
@@ -927,7 +1046,7 @@ __u32 bj_prog_btf_using(int prog_fd, __u32 map_id)
  * the plan has no fast way for is printed by print_value().
  */
 enum op_kind { OP_UINT, OP_SINT, OP_ENUM, OP_FLAGS, OP_BE16, OP_PROTO, OP_TCPFLAGS,
-	       OP_TIME, OP_ADDR, OP_VLANS, OP_TAIL, OP_SLOW };
+	       OP_TIME, OP_ADDR, OP_VLANS, OP_TAIL, OP_DNAME, OP_MAYBE, OP_SLOW };
 
 struct op {
 	enum op_kind kind;
@@ -937,6 +1056,7 @@ struct op {
 	int nnames;
 	unsigned long long *vals;
 	char (*names)[64];      /* the enumerators' printed names, quoted */
+	char unknown[32];       /* an upper-case enum's prefix for a value it has no name for */
 };
 
 struct bj_plan {
@@ -951,6 +1071,7 @@ static int plan_enum(const struct bj *bj, struct op *o, const struct btf_type *e
 
 	o->kind = bj_enum_is_flags(e) ? OP_FLAGS : OP_ENUM;
 	o->nnames = n;
+	enum_unknown(bj->btf, e, o->unknown, sizeof(o->unknown));
 	o->vals = calloc((size_t)n + 1, sizeof(*o->vals));
 	o->names = calloc((size_t)n + 1, sizeof(*o->names));
 	if (!o->vals || !o->names)
@@ -1025,11 +1146,16 @@ struct bj_plan *bj_plan_new(const struct bj *bj, __u32 type_id)
 			goto fail;
 		o->size = mt->size;
 		if (btf_is_array(mt)) {
+			__s64 sz = btf__resolve_size(bj->btf, mid);
+
+			o->size = sz > 0 ? (__u32)sz : 0;
 			sp = special_of(xk, true);
 			if (sp && sp->print == print_addr)
 				o->kind = OP_ADDR;
 			else if (sp && sp->print == print_vlans)
 				o->kind = OP_VLANS;
+			else if (sp && sp->print == print_dname)
+				o->kind = OP_DNAME;
 			continue;
 		}
 		if (!(btf_is_int(mt) || btf_is_any_enum(mt)) || mt->size > 8)
@@ -1043,6 +1169,8 @@ struct bj_plan *bj_plan_new(const struct bj *bj, __u32 type_id)
 			o->kind = OP_TCPFLAGS;
 		else if (sp && sp->print == print_time)
 			o->kind = OP_TIME;
+		else if (sp && sp->print == print_maybe)
+			o->kind = OP_MAYBE;
 		else if (sp && sp->print)
 			continue; /* OP_SLOW */
 		else if (sp)
@@ -1184,11 +1312,33 @@ int bj_plan_print(const struct bj *bj, const struct bj_plan *p, const void *data
 		case OP_ENUM:
 			for (j = 0; j < o->nnames && o->vals[j] != v; j++)
 				;
-			if (j < o->nnames)
+			if (j < o->nnames) {
 				lb_put(&l, o->names[j], strlen(o->names[j]));
+			} else if (o->unknown[0]) {
+				lb_c(&l, '"');
+				lb_put(&l, o->unknown, strlen(o->unknown));
+				lb_uint(&l, v);
+				lb_c(&l, '"');
+			} else {
+				lb_uint(&l, v);
+			}
+			break;
+		case OP_MAYBE:
+			if (v == 0xffffffffULL || v == ~0ULL)
+				lb_put(&l, "null", 4);
 			else
 				lb_uint(&l, v);
 			break;
+		case OP_DNAME: {
+			char b[XK_DNAME_JSON];
+			size_t k = dname_json(d, o->size, b);
+
+			if (k)
+				lb_put(&l, b, k);
+			else
+				lb_put(&l, "null", 4);
+			break;
+		}
 		case OP_FLAGS:
 			lb_c(&l, '[');
 			for (j = 0, n = 0; j < o->nnames; j++)

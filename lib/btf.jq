@@ -17,8 +17,8 @@ def xk_is_enum: .kind == "ENUM" or .kind == "ENUM64";
 
 # Follow typedefs and modifiers from type $id; the result {t, td, enum} is
 # the base type, the outermost xk_ typedef met, and the enum its value is
-# named by (its own, or enum xk_NAME for a typedef xk_NAME_t or xk_NAMEbits_t),
-# if any.
+# named by (its own, or enum xk_NAME, or else xk_UPPER-CASED NAME, for a
+# typedef xk_NAME_t or xk_NAMEbits_t), if any.
 def xk_member_type($T; $id):
   def walk($id; $td):
     $T[$id | tostring] as $x
@@ -32,7 +32,8 @@ def xk_member_type($T; $id):
   | .enum = (if .t | xk_is_enum then .t
              elif $td != null and ($td | endswith("_t")) then
                ($td[:-2] | sub("[0-9]+$"; "")) as $en
-               | ([$T[] | select(xk_is_enum and .name == $en)] | first)
+               | ("xk_" + ($en[3:] | ascii_upcase)) as $up  # xk_qtype_t: enum xk_QTYPE
+               | ([$T[] | select(xk_is_enum and (.name == $en or .name == $up))] | first)
              else null end);
 
 # A JSON value as an integer: numbers as they are, enumerator names through

@@ -153,6 +153,24 @@ def xk_dashboard($m):
        ($g[] | .dir as $d | "\($d | xk_lpad(8)) " + ([$l[] | select(.type == "size" and .dir == $d)
           | "<=\(.le): \(.packets | xk_group)"] | join("  ")))
      else empty end),
+    ([$l[] | select(.type == "dns_stats")] as $d
+     | if ($d | length) == 0 then empty else
+         "", "DNS (messages since attach\(if $r then "; q/s and r/s: queries and responses a second" else "" end))",
+         ftab([$d[] | {dir, qps: (.qps // 0 | tostring), rps: (.rps // 0 | tostring)}
+                     + (to_entries | map(select(.value | type == "number") | {key, value: (.value | xk_group)}) | from_entries)
+                     + {mean: (if .answered > 0 then "\(.latency_sum_us / .answered | round)us" else "-" end)}];
+              [["dir", "l", "dir"], ["q/s", "r", "qps", true], ["r/s", "r", "rps", true],
+               ["queries", "r", "queries"], ["responses", "r", "responses"], ["answered", "r", "answered"],
+               ["mean latency", "r", "mean"], ["unmatched", "r", "unmatched"], ["timeouts", "r", "timeouts"],
+               ["malformed", "r", "malformed"], ["truncated", "r", "truncated"], ["lost", "r", "lost"]]),
+         ($d[] | .dir as $dir
+          | ([$l[] | select(.type == "dns_rcode" and .dir == $dir)] | sort_by(-.responses)
+             | map("\(.rcode) \(.responses | xk_group)") | join("  ")) as $rc
+          | ([$l[] | select(.type == "dns_qtype" and .dir == $dir)] | sort_by(-.queries)
+             | map("\(.qtype) \(.queries | xk_group)") | join("  ")) as $qt
+          | (if $qt != "" then "\($dir | xk_lpad(8)) queries by type: \($qt)" else empty end),
+            (if $rc != "" then "\($dir | xk_lpad(8)) responses by rcode: \($rc)" else empty end))
+       end),
     ([$g[] | . as $x | ("parse_errors", "fragments", "flow_evictions", "port_evictions", "capture_lost", "capture_capped") as $k
       | select(($x[$k] // 0) > 0) | "\($x.dir) \($k | gsub("_"; " ")) \($x[$k] | xk_group)"]
      | if length > 0 then "", "note: " + join(", ") else empty end);
@@ -164,10 +182,13 @@ def xk_hex4: [(. / 4096 | floor) % 16, (. / 256 | floor) % 16, (. / 16 | floor) 
 def xk_ethertype_name:
   {"2048": "ipv4", "2054": "arp", "34525": "ipv6", "35020": "lldp", "34958": "eapol",
    "33024": "vlan", "34984": "qinq", "34887": "mpls"}[tostring];
-def xk_packet_text:
+# An event's time of day, to the microsecond: "21:46:51.465070".
+def xk_clock:
   (.ts | floor) as $s
-  | ($s | strflocaltime("%H:%M:%S")) + "." + ("000000" + ((.ts - $s) * 1e6 | floor | tostring))[-6:]
-  + " " + .dir
+  | ($s | strflocaltime("%H:%M:%S")) + "." + ("000000" + ((.ts - $s) * 1e6 | floor | tostring))[-6:];
+
+def xk_packet_text:
+  xk_clock + " " + .dir
   + (if (.vlan | length) > 0 then " vlan " + (.vlan | map(tostring) | join(",")) else "" end)
   + " "
   + (if .parse == "non_ip" then
@@ -178,3 +199,24 @@ def xk_packet_text:
   + (if (.tcp_flags | length) > 0 then " [\(.tcp_flags | join(","))]" else "" end)
   + ", length \(.len)"
   + (if .segs > 1 then " (\(.segs) frames)" else "" end);
+
+# A DNS event ("dns") as one line: time, direction, client > server (a
+# query) or client < server (a response), id, qtype, qname, and for a
+# response its rcode and latency ("unmatched" without a query seen).
+def xk_dns_text:
+  def ep($a; $p): "\($a).\($p)";
+  xk_clock + " " + .dir + " "
+  + (if .qr == "response" then "\(ep(.dst; .dport)) < \(ep(.src; .sport))"
+     else "\(ep(.src; .sport)) > \(ep(.dst; .dport))" end)
+  + (if .proto == "tcp" then " tcp" else "" end)
+  + (if .status != "ok" then " malformed (\(.status | gsub("_"; " "))), length \(.len)"
+     else " \(.qr) id \(.id)"
+       + (if .opcode != "QUERY" then " \(.opcode)" else "" end)
+       + " \(.qtype)"
+       + (if .qclass != "IN" then " \(.qclass)" else "" end)
+       + " \(.qname)"
+       + (if .qr == "response" then
+            " \(.rcode)" + (if (.flags | index("tc")) then " truncated" else "" end)
+            + (if .latency_us != null then " \(.latency_us)us" else " unmatched" end)
+          else "" end)
+     end);

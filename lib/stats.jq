@@ -1,5 +1,6 @@
 # lib/stats.jq - turn what helpers/xk-dump prints of an interface's maps into
-# xdpkit's JSON lines (global, proto, flow, port, size), add rates, pick the
+# xdpkit's JSON lines (global, proto, flow, port, size, dns_stats,
+# dns_latency, dns_rcode, dns_qtype), add rates, pick the
 # top N, pair flows into conversations and hosts. Usable on its own; with
 # jq -L pointing at this directory:
 #
@@ -8,7 +9,8 @@
 #
 # Rates: a line that xk-dump printed with --since carries "delta" (the
 # increase of each counter) and "dt" (seconds between the two readings);
-# xk_line turns them into pps and bps (bits/s).
+# xk_line turns them into pps and bps (bits/s), and for DNS into qps and
+# rps (queries and responses a second).
 
 # pps and bps from a delta {packets, bytes} over $dt seconds, and the
 # interval they are measured over (the readings' own times, not the one
@@ -18,6 +20,13 @@ def xk_rate($d; $dt):
     {pps: (($d.packets / $dt) * 10 | round / 10), bps: (($d.bytes * 8 / $dt) | round),
      interval: ($dt * 1000 | round / 1000)}
   else {} end;
+
+# A latency bucket's bound in seconds: "100us" 0.0001, "2500ms" 2.5, "inf" "+Inf".
+def xk_le_seconds:
+  if . == "inf" then "+Inf"
+  elif endswith("us") then rtrimstr("us") | tonumber / 1e6
+  elif endswith("ms") then rtrimstr("ms") | tonumber / 1e3
+  else rtrimstr("s") | tonumber end;
 
 # One raw line in, zero or more contract lines out. $at: the attach time
 # (Unix seconds) that every global line carries, so that a difference of two
@@ -38,6 +47,26 @@ def xk_line($at):
     | select($p[$d].packets > 0)
     | {type: "proto", ts: $p.ts, iface: $p.iface, dir: $d, proto: $p.proto,
        packets: $p[$d].packets, bytes: $p[$d].bytes} + xk_rate($p.delta[$d]; $p.dt)
+  elif .type == "dns_stats" then
+    . as $s
+    | (del(.latency, .delta, .dt)
+       + (if (.dt // 0) > 0 and .delta != null then
+            {qps: (.delta.queries / .dt * 10 | round / 10), rps: (.delta.responses / .dt * 10 | round / 10),
+             interval: (.dt * 1000 | round / 1000)}
+          else {} end)),
+      (($s.latency // {}) | to_entries | reduce .[] as $b ({cum: 0, out: []};
+         .cum += $b.value
+         | .out += [{type: "dns_latency", ts: $s.ts, iface: $s.iface, dir: $s.dir,
+                     le: ($b.key | ltrimstr("le_") | xk_le_seconds), responses: $b.value,
+                     cumulative: .cum}])
+       | .out[])
+  elif .type == "dns_rcode" or .type == "dns_qtype" then
+    . as $p
+    | ("ingress", "egress") as $d
+    | select(($p[$d] // 0) > 0)
+    | {type: $p.type, ts: $p.ts, iface: $p.iface, dir: $d}
+      + if $p.type == "dns_rcode" then {rcode: $p.rcode, responses: $p[$d]}
+        else {qtype: $p.qtype, queries: $p[$d]} end
   elif has("delta") then
     . + xk_rate(.delta; .dt) | del(.delta, .dt)
   else . end;

@@ -10,6 +10,17 @@ UDP 40000 -> 53, TCP 40000 -> 80):
   flood ARG    ARG UDP frames, each from another source port and address
   udp_to ARG   a UDP frame 198.18.9.1:40000 -> 198.18.9.2:ARG
   portscan ARG ARG TCP SYNs from 198.18.9.1:40000 to ports 1..ARG
+DNS messages (UDP 40000 -> 53, IPv4 with its header checksum, so that a
+socket on 198.18.9.2 receives them):
+  dns_q ARG    ARG queries (default 1) for www.example.test A, ids 0..ARG-1
+  dns_name ARG a query whose name is ARG bytes in wire form (2..255)
+  dns_resp     a response (NXDOMAIN, id 7) without a query
+  dns_short dns_past dns_loop dns_noq dns_ptr dns_badlabel dns_long
+               malformed: an 11-byte message; a label running past the
+               message; a pointer to itself; no question; a pointer after a
+               label; label type 0x40; a 320-byte name
+  dns_tcp      a query in one TCP segment (its length first); dns_tcp_part
+               the first segment of a longer one (not seen)
 Run it in the sender's namespace (ip netns exec). IFACE file:PATH writes
 the first frame to PATH instead (the benchmark's corpus).
 """
@@ -46,6 +57,44 @@ def udp(sport=40000, dport=53, data=b"x" * 20, length=None):
 
 def tcp(flags=0x02, doff=5, dport=80):
     return struct.pack("!HHIIBBHHH", 40000, dport, 1, 0, doff << 4, flags, 1024, 0, 0)
+
+
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xFFFF)
+    return ~((s >> 16) + s) & 0xFFFF
+
+
+def ipv4c(payload, proto):  # with its header checksum
+    h = bytearray(ipv4(payload, proto)[:20])
+    h[10:12] = struct.pack("!H", csum(bytes(h)))
+    return bytes(h) + payload
+
+
+def qname(*labels):
+    return b"".join(bytes([len(x)]) + x for x in labels) + b"\0"
+
+
+def dnsmsg(qid=1, flags=0x0100, qd=1, question=None):
+    q = question if question is not None else qname(b"www", b"example", b"test") + struct.pack("!HH", 1, 1)
+    return struct.pack("!HHHHHH", qid, flags, qd, 0, 0, 0) + q
+
+
+def dns_name(n):  # a name of n bytes in wire form: labels of up to 63, then 0
+    labels, left = [], n - 1
+    while left > 0:
+        k = min(63, left - 1)
+        labels.append(b"n" * k)
+        left -= k + 1
+    return qname(*labels)
+
+
+def dns_frame(e4, msg):
+    return e4 + ipv4c(udp(data=msg), 17)
+
+
+def tcp_data(data, dport=53):
+    return struct.pack("!HHIIBBHHH", 40000, dport, 1, 1, 5 << 4, 0x18, 1024, 0, 0) + data
 
 
 def frames(name, src, arg):
@@ -93,6 +142,33 @@ def frames(name, src, arg):
         return [e4 + ipv4(udp(dport=int(arg)), 17)]
     if name == "portscan":
         return [e4 + ipv4(tcp(dport=p), 6) for p in range(1, int(arg) + 1)]
+    t = struct.pack("!HH", 1, 1)
+    if name == "dns_q":
+        return [dns_frame(e4, dnsmsg(qid=i)) for i in range(int(arg) or 1)]
+    if name == "dns_name":
+        return [dns_frame(e4, dnsmsg(question=dns_name(int(arg)) + t))]
+    if name == "dns_resp":
+        return [dns_frame(e4, dnsmsg(qid=7, flags=0x8183))]
+    if name == "dns_short":
+        return [dns_frame(e4, dnsmsg()[:11])]
+    if name == "dns_past":
+        return [dns_frame(e4, dnsmsg(question=b"\x3fabc"))]
+    if name == "dns_loop":
+        return [dns_frame(e4, dnsmsg(question=b"\xc0\x0c" + t))]
+    if name == "dns_noq":
+        return [dns_frame(e4, dnsmsg(qd=0, question=b""))]
+    if name == "dns_ptr":
+        return [dns_frame(e4, dnsmsg(question=b"\x03www\xc0\x10" + t))]
+    if name == "dns_badlabel":
+        return [dns_frame(e4, dnsmsg(question=b"\x41" + b"a" * 65 + b"\0" + t))]
+    if name == "dns_long":
+        return [dns_frame(e4, dnsmsg(question=qname(*[b"l" * 63] * 5) + t))]
+    if name == "dns_tcp":
+        m = dnsmsg(qid=9)
+        return [e4 + ipv4c(tcp_data(struct.pack("!H", len(m)) + m), 6)]
+    if name == "dns_tcp_part":
+        m = dnsmsg(qid=10)
+        return [e4 + ipv4c(tcp_data(struct.pack("!H", len(m) + 100) + m), 6)]
     sys.exit("unknown frame name: " + name)
 
 

@@ -199,3 +199,16 @@ xk_capture_armed() { # IFACE
 	echo "capture on $1 not armed"
 	return 1
 }
+
+# Wait (at most 20 s) until an xdp-dns on IFACE is armed: its deadline is
+# ahead of the clock.
+xk_dns_armed() { # IFACE
+	local i
+	for i in $(seq 200); do
+		[ "$("$XK_TOP/build/xk-dump" "$(xk_pins "$1")/dns" 2>/dev/null |
+			jq -r '.deadline != null and .deadline > now')" = true ] && return 0
+		sleep 0.1
+	done
+	echo "xdp-dns on $1 not armed"
+	return 1
+}

@@ -20,6 +20,7 @@ xk_mod_iface_table_feature() { # TABLE
 	case $1 in
 	flows | ports) echo stats ;;
 	packets) echo capture ;;
+	dns_pending | dns_events) echo dns ;;
 	*) echo "$1" ;;
 	esac
 }
