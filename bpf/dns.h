@@ -20,9 +20,10 @@
 
 #define XK_DNS_PORT 53
 #define XK_DNS_READ 288   /* header 12, name 255, type and class 4, rounded */
-#define XK_DNS_BUF 512    /* the buffer: offsets are masked into it */
+#ifndef XK_DNS_BUF
+#define XK_DNS_BUF 512    /* the buffer (a power of two): offsets are masked into it */
+#endif
 #define XK_CLOCK_MONOTONIC 1
-#define XK_SEC 1000000000ULL
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -374,33 +375,31 @@ static __always_inline __u64 xk_dns_timeout(const struct xk_dns_select *c)
 	return (__u64)(c->timeout_ms ? c->timeout_ms : XK_DNS_TIMEOUT_MS) * 1000000ULL;
 }
 
-/* The sweep: timeouts of up to XK_DNS_SWEEP_SETS sets a second. */
-struct xk_sweep_ctx {
-	struct xk_dns_sweep *sw;
-	__u64 now, to;
-	__u32 mask;
-};
+/* The sweep: timeouts of up to XK_DNS_SWEEP_SETS sets a tick, a tick every
+ * XK_DNS_TICK_NS (a bounded loop, not bpf_loop: kernels before 5.17 have
+ * none). */
 
-static long xk_dns_sweep_set(__u32 i, struct xk_sweep_ctx *x)
+/* One set's timeouts: a global function, so that the verifier checks it
+ * once, not once for every set of the loop that calls it. */
+__noinline int xk_dns_sweep_set(__u32 idx, __u64 now, __u64 to)
 {
-	__u32 idx = (__u32)(x->sw->cursor + i) & x->mask;
 	struct xk_dns_set *set = bpf_map_lookup_elem(&dns_pending, &idx);
 	int w;
 
 	if (!set)
-		return 1;
+		return 0;
 #pragma unroll
 	for (w = 0; w < XK_DNS_WAYS; w++)
-		xk_dns_expire(&set->way[w], set->way[w].since, x->now, x->to);
+		xk_dns_expire(&set->way[w], set->way[w].since, now, to);
 	return 0;
 }
 
 static int xk_dns_sweep_tick(void *map, __u32 *key, struct xk_dns_sweep *sw)
 {
-	__u32 zero = 0, n;
+	__u32 zero = 0, i, mask;
 	struct xk_config *cfg = bpf_map_lookup_elem(&config, &zero);
 	struct xk_dns_select *c = bpf_map_lookup_elem(&dns, &zero);
-	struct xk_sweep_ctx x;
+	__u64 now, to, cursor;
 
 	(void)map;
 	(void)key;
@@ -408,14 +407,14 @@ static int xk_dns_sweep_tick(void *map, __u32 *key, struct xk_dns_sweep *sw)
 		sw->armed = 0; /* the next query after it is on again arms it */
 		return 0;
 	}
-	x.sw = sw;
-	x.now = bpf_ktime_get_ns();
-	x.to = xk_dns_timeout(c);
-	x.mask = xk_sets_mask(&dns_pending, XK_DNS_SLOTS / XK_DNS_WAYS);
-	n = x.mask + 1 < XK_DNS_SWEEP_SETS ? x.mask + 1 : XK_DNS_SWEEP_SETS;
-	bpf_loop(n, xk_dns_sweep_set, &x, 0);
-	sw->cursor += n;
-	bpf_timer_start(&sw->timer, XK_SEC, 0);
+	now = bpf_ktime_get_ns();
+	to = xk_dns_timeout(c);
+	mask = xk_sets_mask(&dns_pending, XK_DNS_SLOTS / XK_DNS_WAYS);
+	cursor = sw->cursor;
+	for (i = 0; i < XK_DNS_SWEEP_SETS && i <= mask; i++)
+		xk_dns_sweep_set((__u32)(cursor + i) & mask, now, to);
+	sw->cursor = cursor + i;
+	bpf_timer_start(&sw->timer, XK_DNS_TICK_NS, 0);
 	return 0;
 }
 
@@ -428,7 +427,7 @@ static __always_inline void xk_dns_arm(void)
 		return;
 	bpf_timer_init(&sw->timer, &dns_sweep, XK_CLOCK_MONOTONIC); /* -EBUSY: done before */
 	bpf_timer_set_callback(&sw->timer, xk_dns_sweep_tick);
-	bpf_timer_start(&sw->timer, XK_SEC, 0);
+	bpf_timer_start(&sw->timer, XK_DNS_TICK_NS, 0);
 }
 
 /* Does the reader's selection take this message? */

@@ -549,14 +549,16 @@ struct xk_dir_ctr {
  * by (client, server, their ports, protocol, id). A query in a full set
  * pushes out the set's oldest (dns_stats.evictions). A query unanswered
  * for timeout_ms is a timeout: counted by the sweep (a BPF timer, every
- * second, up to XK_DNS_SWEEP_SETS sets a tick), or earlier when its slot
- * is wanted or its late response comes (then unmatched).
+ * XK_DNS_TICK_NS, up to XK_DNS_SWEEP_SETS sets a tick: the default table
+ * every second), or earlier when its slot is wanted or its late response
+ * comes (then unmatched).
  */
 #define XK_DNS_WAYS 4
 #ifndef XK_DNS_SLOTS
 #define XK_DNS_SLOTS 8192
 #endif
-#define XK_DNS_SWEEP_SETS 4096
+#define XK_DNS_SWEEP_SETS 512
+#define XK_DNS_TICK_NS 250000000ULL
 
 struct xk_dns_key {
 	xk_addr_t client;

@@ -65,6 +65,10 @@ def xk_status_text:
      else "  capture: \(if .capture.running then "running (xdp-capture pid \(.capture.pid // "?"))"
                        elif .capture.pid != null then "stopped (its reader, pid \(.capture.pid), is gone)"
                        else "off" end); \(.capture.events) events, \(.capture.lost) lost (ring buffer full)\(if .capture.capped > 0 then ", \(.capture.capped) over the rate cap" else "" end) since attach" end),
+    (if .dns == null or ((.dns.on | not) and (.dns.running | not)) then empty
+     else "  dns: \(if .dns.running then "xdp-dns running (pid \(.dns.pid // "?"))"
+                   elif .dns.pid != null then "on; its xdp-dns (pid \(.dns.pid)) is gone"
+                   else "on (counters)" end); \(.dns.queries) queries, \(.dns.responses) responses (\(.dns.answered) answered), \(.dns.timeouts) timeouts, \(.dns.malformed) malformed; \(.dns.events) events, \(.dns.lost) lost since attach" end),
     "  maps: \(.maps | map(if .map_type == "ringbuf" then "\(.name) ring of \(.max_entries | xk_bytes)"
                          else "\(.name) \(.entries // "?")/\(.capacity // .max_entries // "?")" end) | join(", ")); memory \(.memory | xk_bytes)",
     (.before // {} | to_entries[] | select(.key != "unplaced") | .key as $d | .value[]

@@ -21,7 +21,7 @@ nothing_attached() {
 }
 
 @test "every command has --help, generated from its header, exit 0" {
-	for c in xdp-attach xdp-detach xdp-stats xdp-status xdp-check; do
+	for c in xdp-attach xdp-detach xdp-stats xdp-status xdp-check xdp-capture xdp-dns; do
 		run "$c" --help
 		[ "$status" -eq 0 ]
 		[[ "${lines[0]}" == "$c - "* ]]
@@ -32,7 +32,7 @@ nothing_attached() {
 
 @test "invalid interface names are refused before use (exit 2)" {
 	for bad in "" "a b" "eth0;reboot" "\$(id)" "0123456789abcdef" "-x" "eth/0" "." ".."; do
-		for c in xdp-attach xdp-detach xdp-stats; do
+		for c in xdp-attach xdp-detach xdp-stats xdp-capture xdp-dns; do
 			if [ "$c" = xdp-attach ]; then run "$c" "$bad" count; else run "$c" "$bad"; fi
 			[ "$status" -eq 2 ]
 			[ "${#lines[@]}" -eq 1 ]

@@ -12,7 +12,9 @@
 #     own UDP is limited by iperf3 at about 0.15 Mpps here);
 # for nothing attached, an empty program (native XDP, generic XDP, tc
 # ingress), xdpkit stats in each hook (native and generic XDP, tc; egress is
-# tc in all three), xdpkit stats with xdp-capture running (capsel: a
+# tc in all three), xdpkit stats and dns (dns: the traffic is not DNS, so
+# this is the cost of the feature on other packets), xdpkit stats with
+# xdp-capture running (capsel: a
 # selection no packet passes; capture: every packet an event, JSON lines
 # to /dev/null) and tcpdump -w /dev/null. BENCH_CONFIGS picks some of
 # them (a space-separated list of the row names). The configurations are
@@ -83,6 +85,7 @@ config() { # NAME on|off
 		ip link set dev "$a" "$(xk_ip_mode "${1#empty-}")" pinned "$XDPKIT_BPFFS/pass" ;;
 	empty-*:off) ip link set dev "$a" "$(xk_ip_mode "${1#empty-}")" off ;;
 	xdpkit-auto:on) "$top/bin/xdp-attach" "$a" stats 2>/dev/null ;;
+	xdpkit-dns:on) "$top/bin/xdp-attach" "$a" stats dns 2>/dev/null ;;
 	xdpkit-capture:on | xdpkit-capsel:on)
 		# stats, and a capture with a reader: every packet an event (JSON
 		# lines to /dev/null), or a selection no packet passes (port 1)
@@ -150,7 +153,7 @@ measure() { # TEST DIR
 		awk '{ t = ($6 - $5) / 1e9; printf "%.4f %.1f\n", ($2 - $1) / t / 1e6, ($4 - $3) / $7 / t * 100 }'
 }
 
-configs=${BENCH_CONFIGS:-none empty-native empty-generic empty-tc xdpkit-native xdpkit-generic xdpkit-auto xdpkit-capsel xdpkit-capture tcpdump}
+configs=${BENCH_CONFIGS:-none empty-native empty-generic empty-tc xdpkit-native xdpkit-generic xdpkit-auto xdpkit-dns xdpkit-capsel xdpkit-capture tcpdump}
 tests="tcp:in tcp:out small:in small:out"
 echo "xdpkit bench-traffic: iperf3 over a veth pair, $rounds interleaved rounds of $secs s"
 echo "kernel $(uname -r); $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); load $(cut -d' ' -f1-3 /proc/loadavg)"

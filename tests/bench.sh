@@ -420,3 +420,68 @@ lost=$("$XK_DUMP" "$root/capm-acc/capture_stats" | jq -s 'map(.lost) | add')
 events=$("$XK_DUMP" "$root/capm-acc/capture_stats" | jq -s 'map(.events) | add')
 delivered=$("$XK_DRAIN" --type packet --quiet --duration 1 "$root/capm-acc/packets" | wc -l)
 echo "   produced $burst = delivered $delivered + lost $lost: $([ $((delivered + lost)) = "$burst" ] && echo exact || echo "NOT exact") (events counted: $events)"
+
+echo
+echo "7. DNS: ns/packet, interleaved, on frames of craft.py (IPv4 UDP). \"dns on\": count,"
+echo "   stats and dns, nobody reading events; the same query again and again finds its"
+echo "   pending slot. \"dns off\": count and stats."
+for c in off on; do
+	bpftool prog loadall "$XK_OBJ" "$root/dn-$c" pinmaps "$root/dnm-$c"
+done
+features "$root/dnm-off/config" '["count","stats"]'
+features "$root/dnm-on/config" '["count","stats","dns"]'
+python3 "$top/tests/craft.py" "file:$tmp/other" udp_to 1 5000
+python3 "$top/tests/craft.py" "file:$tmp/q30" dns_name 1 30
+python3 "$top/tests/craft.py" "file:$tmp/q255" dns_name 1 255
+printf '%-44s %8s %8s %7s %6s\n' frame "dns off" "dns on" "+" spread
+for spec in "other:a UDP packet to port 5000 (not DNS)" "q30:a DNS query, 30-byte name" \
+	"q255:a DNS query, 255-byte name (253 chars)"; do
+	f=${spec%%:*}
+	interleave "$tmp/$f" "$root/dn-off/xdpkit_ingress" "$root/dn-on/xdpkit_ingress" >"$tmp/sec7"
+	{
+		read -r a _ _ _
+		read -r b bmin bmax _
+	} <"$tmp/sec7"
+	printf '%-44s %8s %8s %7s %6s\n' "${spec#*:}" "$a" "$b" "+$((b - a))" "$((bmax - bmin))"
+done
+
+echo
+echo "   A reader taking every message (a 64 MiB ring, tests/bench/dns.bpf.c, drained"
+echo "   between runs), ${cap_repeat} runs each, interleaved with dns on and no reader:"
+bpftool prog loadall "$obj/dns.bpf.o" "$root/dnr" pinmaps "$root/dnrm"
+features "$root/dnrm/config" '["count","stats","dns"]'
+xk_map_write "$root/dnrm/dns" 0 '{"deadline": 9007199254740991}'
+rm -f "$tmp"/dnr.*
+r=0
+while [ "$r" -lt "$rounds" ]; do
+	r=$((r + 1))
+	taskset -c 0 bpftool -j prog run pinned "$root/dn-on/xdpkit_ingress" data_in "$tmp/q30" \
+		repeat "$cap_repeat" | jq .duration >>"$tmp/dnr.none"
+	taskset -c 0 bpftool -j prog run pinned "$root/dnr/xdpkit_ingress" data_in "$tmp/q30" \
+		repeat "$cap_repeat" | jq .duration >>"$tmp/dnr.ev"
+	"$XK_DRAIN" --type dns --quiet --count "$cap_repeat" "$root/dnrm/dns_events" >/dev/null
+done
+read -r a _ _ <<EOT
+$(summary "$tmp/dnr.none")
+EOT
+read -r b bmin bmax <<EOT
+$(summary "$tmp/dnr.ev")
+EOT
+printf '%-52s %6s\n' "a DNS query, 30-byte name, no reader" "$a"
+printf '%-52s %6s %7s\n' "the same, an event for every message" "$b" "+$((b - a))"
+
+echo
+dn=${dns_drain:-150000} # 344-byte records: as many as the 64 MiB ring holds, and some room
+echo "   Drain: $dn DNS events (30-byte name) read out by xk-drain on CPU 0 to /dev/null:"
+rm -f "$tmp/rate"
+for i in $(seq "$rounds"); do
+	bpftool prog run pinned "$root/dnr/xdpkit_ingress" data_in "$tmp/q30" repeat "$dn" >/dev/null
+	t0=$(date +%s%N)
+	taskset -c 0 "$XK_DRAIN" --type dns --quiet --count "$dn" "$root/dnrm/dns_events" >/dev/null
+	t1=$(date +%s%N)
+	echo $((dn * 1000000000 / (t1 - t0))) >>"$tmp/rate"
+done
+read -r med min max <<EOT
+$(summary "$tmp/rate")
+EOT
+printf '%-52s %9s events/s  (%s-%s)\n' "xk-drain --type dns, JSON lines" "$med" "$min" "$max"

@@ -218,7 +218,7 @@ shim() {
 @test "--version on every command, one version, also in xdp-status --json" {
 	v=$(cat "$XK_TOP/build/version")
 	[ -n "$v" ]
-	for c in xdp-attach xdp-detach xdp-stats xdp-status xdp-check; do
+	for c in xdp-attach xdp-detach xdp-stats xdp-status xdp-check xdp-capture xdp-dns; do
 		run "$c" --version
 		[ "$status" -eq 0 ]
 		[ "$output" = "$c (xdpkit) $v" ]

@@ -52,6 +52,38 @@ recipe() {
 	[ "$(tcpdump -nr "$BATS_TEST_TMPDIR/$A.pcapng" 2>/dev/null | grep -c '198.18.9.1.40000 > 198.18.9.2.53: ')" = 10 ]
 }
 
+# The DNS recipes (the block marked "test dns"), likewise; run as recipe()
+# does, returning once xdp-dns reads.
+readme_dns_examples() {
+	sed -n '/^<!-- test dns -->$/,/^<!-- \/test -->$/p' "$XK_TOP/README.md" |
+		grep '^    [^#]' | sed 's/^    //; s/^sudo //' |
+		sed "s#bin/#$XK_TOP/bin/#g; s#eth0#$A#g"
+}
+
+dns_recipe() {
+	bash -o pipefail -c "${ex[$1]}" >"$BATS_TEST_TMPDIR/ex$1" 2>"$BATS_TEST_TMPDIR/ex$1.err" 3>&- &
+	pid=$!
+	xk_dns_armed "$A" || { cat "$BATS_TEST_TMPDIR/ex$1.err"; return 1; }
+}
+
+@test "README DNS recipes give the exact results" {
+	mapfile -t ex < <(readme_dns_examples)
+	[ "${#ex[@]}" -eq 3 ]
+	dns_recipe 0
+	xk_craft_in dns_q 1 10
+	wait "$pid"
+	[ "$(jq -c 'select(.type == "dns" and .qname == "www.example.test." and .dir == "ingress")' "$BATS_TEST_TMPDIR/ex0" | wc -l)" = 10 ]
+	dns_recipe 1
+	xk_craft_in dns_q 1
+	xk_craft_in dns_resp 1
+	wait "$pid"
+	[ "$(cat "$BATS_TEST_TMPDIR/ex1")" = www.example.test. ]
+	dns_recipe 2
+	xk_craft_in dns_q 1 100
+	wait "$pid"
+	[ "$(cat "$BATS_TEST_TMPDIR/ex2")" = '[{"qname":"www.example.test.","queries":100}]' ]
+}
+
 @test "README examples give the exact results" {
 	xdp-attach "$A" stats
 	xk_send_in 4 100

@@ -89,6 +89,19 @@ map_write() { # PIN JSON
 	[ "$(XDPKIT_LIBEXEC=$lib xdp-stats "$A" --json | jq -c 'select(.type == "flow") | [.packets, .later_counter]')" = '[1,0]' ]
 }
 
+@test "a scratch buffer whose layout changed is made anew without --recreate, every counter kept" {
+	xdp-attach "$A" stats dns
+	xk_craft_in udp4 5
+	[ "$(xk_wait_count "$A" ingress packets 5)" = 5 ]
+	lib=$(fixture_lib scratch)
+	XDPKIT_LIBEXEC=$lib run xdp-attach "$A" stats dns
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"programs replaced, counters kept"* ]]
+	[ "$("$XK_TOP/build/xk-dump" --layout "$(xk_pins "$A")/dns_buf" | jq .value_size)" = 1024 ]
+	[ "$(xk_count "$A" ingress packets)" = 5 ]
+	[ "$(XDPKIT_LIBEXEC=$lib xdp-stats "$A" --json | jq -s '[.[] | select(.type == "dns_stats") | .malformed] | add')" = 5 ]
+}
+
 @test "table sizes are set at attach: one set while stats is off, the default when it comes on, --flows/--ports" {
 	tbl() { bpftool -j map show pinned "$(xk_pins "$A")/$1" | jq .max_entries; }
 	xdp-attach "$A" count

@@ -78,6 +78,25 @@ capture_status() { # DIR
 	     capped: ([$s[].capped] | add // 0)}'
 }
 
+# The DNS feature of DIR: {on, running, pid, deadline, queries, responses,
+# answered, timeouts, malformed, events, lost}, or null where the pins have
+# no DNS maps. running: an xdp-dns keeps its deadline ahead of the clock.
+dns_status() { # DIR FEATURES
+	{ [ -e "$1/dns" ] && [ -e "$1/dns_stats" ]; } || { echo null; return 0; }
+	{
+		xk_dump "$1/dns" 2>/dev/null | jq -c '{c: .}'
+		xk_dump "$1/dns_stats" 2>/dev/null | jq -c '{s: .}'
+	} | jq -sc --argjson f "$2" '(map(.c // empty) | first) as $c | map(.s // empty) as $s
+	  | def sum($k): [$s[][$k]] | add // 0;
+	  {on: (($f // []) | index("dns") != null),
+	   running: ($c != null and $c.deadline != null and $c.deadline > now),
+	   pid: (if $c != null and $c.pid != 0 then $c.pid else null end),
+	   deadline: ($c.deadline // null),
+	   queries: sum("queries"), responses: sum("responses"), answered: sum("answered"),
+	   timeouts: sum("timeouts"), malformed: sum("malformed"),
+	   events: sum("events"), lost: sum("lost")}'
+}
+
 # One JSON object about a pinned program, or null.
 prog_status() {
 	[ -e "$1" ] || { echo null; return 0; }
@@ -86,7 +105,7 @@ prog_status() {
 }
 
 xk_mod_iface_status() { # PINDIR
-	local d i cfg present maps p ing egr tcin ifindex nsgone interrupted ours moved tcin_id before cap
+	local d i cfg present maps p ing egr tcin ifindex nsgone interrupted ours moved tcin_id before cap dns
 	d=$1
 	i=$(xk_pindir_iface "$d")
 	nsgone=false
@@ -122,7 +141,8 @@ xk_mod_iface_status() { # PINDIR
 	[ "$present" = true ] || moved=$(xk_find_ours "$d" | head -n 1)
 	ours=$(xk_our_prog_ids "$d" | jq -R 'tonumber? // empty' | jq -sc .)
 	cap=$(capture_status "$d")
-	jq -nc --argjson cap "$cap"  --arg i "$i" --argjson cfg "$cfg" --argjson present "$present" \
+	dns=$(dns_status "$d" "$(printf '%s' "$cfg" | jq -c '.features // null')")
+	jq -nc --argjson cap "$cap" --argjson dns "$dns"  --arg i "$i" --argjson cfg "$cfg" --argjson present "$present" \
 		--argjson ifindex "$ifindex" --arg pins "$d" --arg root "$XK_ROOT" \
 		--arg ns "$XK_NS" --arg nsname "$XK_NSNAME" --argjson nsgone "$nsgone" \
 		--arg xdp_id "$xdp_id" --arg xdp_name "$xdp_name" --arg xdp_mode "$xdp_mode" \
@@ -156,6 +176,7 @@ xk_mod_iface_status() { # PINDIR
 	     object: {ingress_tag: (if $hook == "tc" then $tcin.tag else $ing.tag end),
 	             egress_tag: $egr.tag, loaded_at: $ing.loaded_at},
 	     capture: $cap,
+	     dns: $dns,
 	     maps: $maps, memory: ([$maps[].memory // 0] | add // 0)}
 	  | (if .hook == "tc" then .tc_ingress.attached else .xdp.attached end) as $in_att
 	  | .problems = [
