@@ -553,7 +553,7 @@ static __always_inline void xk_dns(struct xk_pkt *p, struct __sk_buff *skb, cons
 		k.family = p->key.family;
 		if (!(d.flags & XK_DF_QR)) {
 			st->queries++;
-			xk_dir_count(&dns_qtypes, d.qtype < XK_NQTYPES ? d.qtype : 0, p->dir);
+			xk_dir_count(&dns_qtypes, d.qtype < XK_NQTYPES - 1 ? d.qtype : XK_NQTYPES - 1, p->dir);
 			__builtin_memcpy(k.client, p->key.src, 16);
 			__builtin_memcpy(k.server, p->key.dst, 16);
 			k.cport = p->key.sport;

@@ -434,8 +434,8 @@ enum xk_QTYPE {
 	XK_TYPE_CAA = 257, XK_TYPE_AVC = 258, XK_TYPE_DOA = 259, XK_TYPE_AMTRELAY = 260,
 	XK_TYPE_TA = 32768, XK_TYPE_DLV = 32769,
 };
-/* Queries are counted by qtype for qtypes below this; the others under 0
- * (TYPE0, which no query carries). */
+/* Queries are counted by qtype for qtypes below XK_NQTYPES - 1; the others
+ * under XK_NQTYPES - 1 (xdp-stats calls it "other"). */
 #define XK_NQTYPES 512
 
 enum xk_QCLASS {

@@ -221,6 +221,9 @@ def xk_dns_text:
        + " \(.qname)"
        + (if .qr == "response" then
             " \(.rcode)" + (if (.flags | index("tc")) then " truncated" else "" end)
-            + (if .latency_us != null then " \(.latency_us)us" else " unmatched" end)
+            + (if .latency_us == null then " unmatched"
+               elif .latency_us < 1000 then " \(.latency_us)us"
+               elif .latency_us < 1000000 then " \(.latency_us / 10 | round / 100)ms"
+               else " \(.latency_us / 10000 | round / 100)s" end)
           else "" end)
      end);

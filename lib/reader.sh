@@ -13,16 +13,22 @@
 
 tmp=""
 drain=""   # the helper's pid, while it runs
+watch=""   # the watcher's
 fmt_pid="" # the formatter's (jq) for a text output
 owned=0    # this run holds the interface's claim for the feature
 feat_on=0  # this run switched the feature on (or took over a killed
-           # reader's): it switches it off
-attached=0 # ... and xdpkit was attached for it: detach when no other
-           # feature is left
+           # reader's): it switches it off, unless a user asked for it since
+# shellcheck disable=SC2034 # read by the commands (their messages, settings)
+attached=0 # this run attached xdpkit
 
-# The claim: "PID ATTACHED" in $XK_RUNDIR/LOCKNAME.FEATURE, written under
-# the interface's lock. A claim whose command is gone is taken over.
-xk_reader_claim_file() { printf '%s/%s.%s\n' "$XK_RUNDIR" "$lockname" "$xk_feature"; }
+# The claim: "PID FEAT_ON KEEP" in $XK_RUNDIR/LOCKNAME.FEATURE.reader,
+# written under the interface's lock; KEEP: a user's xdp-attach asked for
+# the feature meanwhile (it stays on). A claim whose command is gone is
+# taken over. The file LOCKNAME.readers says that xdpkit is attached there
+# for readers, not by a user: the last reader to end detaches it (a user's
+# xdp-attach removes the file, xdp-detach too).
+xk_reader_claim_file() { printf '%s/%s.%s.reader\n' "$XK_RUNDIR" "$lockname" "$xk_feature"; }
+xk_readers_file() { printf '%s/%s.readers\n' "$XK_RUNDIR" "$lockname"; }
 
 xk_reader_alive() { # PID
 	[ -n "$1" ] && [ -r "/proc/$1/cmdline" ] &&
@@ -30,16 +36,17 @@ xk_reader_alive() { # PID
 }
 
 xk_reader_claim() {
-	local f pid att
+	local f pid on keep
 	f=$(xk_reader_claim_file)
 	xk_lock "$lockname" "$iface"
-	pid="" att=0
-	[ ! -r "$f" ] || read -r pid att <"$f" || :
+	pid="" on=0 keep=0
+	[ ! -r "$f" ] || read -r pid on keep <"$f" || :
 	if [ -n "$pid" ] && [ "$pid" != $$ ] && xk_reader_alive "$pid"; then
 		die "$EX_LOCK" "$iface: $xk_reader_what runs there already ($XK_PROG pid $pid): one at a time"
 	fi
-	case $att in 1) attached=1 ;; esac # a killed reader's: ours to end
-	printf '%s %s\n' $$ "$attached" >"$f" || die "$EX_FAIL" "cannot write $f"
+	# a killed reader's feature, switched on by it: ours to switch off
+	[ "${on:-0}" = 1 ] && [ "${keep:-0}" != 1 ] || on=0
+	printf '%s %s 0\n' $$ "$on" >"$f" || die "$EX_FAIL" "cannot write $f"
 }
 
 # Run a command; its stderr only when it fails.
@@ -50,19 +57,27 @@ xk_quietly() {
 	return 1
 }
 
-# The EXIT trap: the feature off (if this run switched it on), xdpkit off
-# (if it was attached for this and nothing else is on), the settings back
-# to none but what outlives a run (KEEP: a jq object of the settings
-# kept), the claim.
+# The EXIT trap: the feature off (if this run switched it on and no user
+# asked for it since), xdpkit off (if it was attached for readers and no
+# feature is left), the settings back to none but what outlives a run
+# (xk_reader_keep), the claim.
 xk_reader_end() {
 	rc=$? # first: even `local` resets $?
-	local feats keep
+	local feats keep left f k
 	trap - EXIT
 	trap '' HUP INT PIPE TERM
+	[ -z "$watch" ] || kill "$watch" 2>/dev/null || :
 	if [ "$owned" -eq 1 ]; then
+		f="" k=0
+		read -r _ f k <"$(xk_reader_claim_file)" 2>/dev/null || :
+		[ "${k:-0}" != 1 ] || feat_on=0
 		feats=$(xk_config "$dir" 2>/dev/null | jq -r '.features | join(" ")' 2>/dev/null) || feats=""
-		if [ "$feat_on" -eq 1 ] && [ "$attached" -eq 1 ] && { [ -z "$feats" ] || [ "$feats" = "$xk_feature" ]; }; then
-			xk_quietly "$XK_LIBDIR_BIN/xdp-detach" "$iface" ${opt_netns:+--netns "$opt_netns"} || :
+		left=$feats
+		[ "$feat_on" -eq 0 ] || left=$(printf '%s\n' "$feats" | tr ' ' '\n' | grep -vx "$xk_feature" | tr '\n' ' ')
+		if [ -e "$(xk_readers_file)" ] && [ -z "$(printf '%s' "$left" | tr -d ' ')" ]; then
+			[ ! -e "$dir/config" ] ||
+				xk_quietly "$XK_LIBDIR_BIN/xdp-detach" "$iface" ${opt_netns:+--netns "$opt_netns"} || :
+			rm -f "$(xk_readers_file)"
 		else
 			# the settings back to none (the helper already set the deadline to 0)
 			if [ -e "$dir/$xk_feature" ]; then
@@ -90,29 +105,30 @@ xk_reader_begin() { # MAP...
 	XK_LIBDIR_BIN=$(cd "$(dirname -- "$0")" && pwd)
 	# the claim, in a subshell: the lock goes with it
 	(xk_reader_claim) || exit $?
-	read -r _ attached <"$(xk_reader_claim_file)" || attached=0
-	[ "$attached" -eq 1 ] && feat_on=1
+	read -r _ feat_on _ <"$(xk_reader_claim_file)" || feat_on=0
 	owned=1
 	trap xk_reader_end EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM
+	# Ctrl-C and SIGTERM while it starts end it as they do later: status 0
+	trap 'exit 0' INT TERM
 	trap 'exit 129' HUP
 
 	feats=$(xk_config "$dir" 2>/dev/null | jq -r '.features | join(" ")' 2>/dev/null) || feats=""
 	if [ ! -e "$dir/xdpkit_ingress" ] || [ ! -e "$dir/config" ]; then
+		# shellcheck disable=SC2034 # read by the commands
 		attached=1 feat_on=1
+		: >"$(xk_readers_file)" || die "$EX_FAIL" "cannot write $(xk_readers_file)"
 	else
 		case " $feats " in *" $xk_feature "*) ;; *) feat_on=1 ;; esac
 	fi
-	printf '%s %s\n' $$ "$attached" >"$(xk_reader_claim_file)"
+	printf '%s %s 0\n' $$ "$feat_on" >"$(xk_reader_claim_file)"
 	if [ "$feat_on" -eq 1 ]; then
-		err=$("$XK_LIBDIR_BIN/xdp-attach" "$iface" "$xk_feature" ${opt_netns:+--netns "$opt_netns"} 2>&1) || {
+		err=$(XK_READER=1 "$XK_LIBDIR_BIN/xdp-attach" "$iface" "$xk_feature" ${opt_netns:+--netns "$opt_netns"} 2>&1) || {
 			st=$?
 			printf '%s\n' "$err" | sed "s/^xdp-attach: /$XK_PROG: /" >&2
 			exit "$st"
 		}
 		# what xdp-attach says of programs ahead of xdpkit's, and the like
-		printf '%s\n' "$err" | grep -v ': attached (\|: already attached\|: programs replaced' |
+		printf '%s\n' "$err" | grep -v ': attached (\|: already attached\|: programs replaced\|slots per CPU (were\|slots (were' |
 			sed -n "s/^xdp-attach: /$XK_PROG: /p" >&2 || :
 	fi
 	for m in "$@"; do
@@ -126,10 +142,33 @@ xk_reader_where() {
 	xk_config "$dir" | jq -r '"\(.hook) ingress\(if (.flags | index("ingress_only")) then "" else ", tc egress" end)"'
 }
 
+# While the helper runs: if xdpkit is detached under it, or its feature
+# switched off, say so and stop it (the helper would wait for events that
+# cannot come). Its status file: $tmp/gone.
+xk_reader_watch() {
+	while sleep 1; do
+		[ -e "$dir/config" ] &&
+			xk_config "$dir" 2>/dev/null | jq -e --arg f "$xk_feature" '.features | index($f)' >/dev/null 2>&1 &&
+			continue
+		if [ -e "$dir/config" ]; then
+			warn "$iface: the $xk_feature feature was switched off (xdp-detach $iface $xk_feature?): stopping"
+		else
+			warn "$iface: xdpkit was detached: stopping"
+		fi
+		: >"$tmp/gone"
+		kill -TERM "$drain" 2>/dev/null || :
+		return 0
+	done
+}
+
 # Wait for the helper (started in the background, its pid in $drain)
-# through signals; 0, or exit 1 when it failed.
+# through signals; 0, or exit 1 when it failed, 7 when xdpkit or its
+# feature went away under it.
 xk_reader_wait() {
 	local st
+	[ -n "$tmp" ] || tmp=$(mktemp -d) || die "$EX_FAIL" "cannot make a temporary directory"
+	xk_reader_watch </dev/null 3>&- &
+	watch=$!
 	st=0
 	while :; do
 		wait "$drain" && st=0 || st=$?
@@ -137,6 +176,9 @@ xk_reader_wait() {
 	done
 	drain=""
 	[ -z "$fmt_pid" ] || wait "$fmt_pid" || :
+	kill "$watch" 2>/dev/null || :
+	watch=""
 	[ -z "$tmp" ] || [ ! -s "$tmp/summary" ] || cat "$tmp/summary" >&2
+	[ ! -e "$tmp/gone" ] || exit "$EX_NOTATTACHED"
 	[ "$st" -eq 0 ] || exit "$EX_FAIL"
 }

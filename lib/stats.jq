@@ -66,7 +66,7 @@ def xk_line($at):
     | select(($p[$d] // 0) > 0)
     | {type: $p.type, ts: $p.ts, iface: $p.iface, dir: $d}
       + if $p.type == "dns_rcode" then {rcode: $p.rcode, responses: $p[$d]}
-        else {qtype: $p.qtype, queries: $p[$d]} end
+        else {qtype: (if $p.qtype == "TYPE511" then "other" else $p.qtype end), queries: $p[$d]} end
   elif has("delta") then
     . + xk_rate(.delta; .dt) | del(.delta, .dt)
   else . end;

@@ -252,7 +252,7 @@ ingress_id() { # xdp|tc
 	wait "$p2"
 	[ "$(tc -j filter show dev "$A" ingress | jq -r '.[] | select(.options.prog) | .options.prog.name')" = xdpkit_tc_in ]
 	[ "$(tc -j filter show dev "$A" egress | jq '[.[] | select(.options.prog)] | length')" = 1 ]
-	[ "$(ls "$(xk_pins "$A")" | sort | tr '\n' ' ')" = "capture capture_buf capture_state capture_stats clock config flows global packets ports protos xdpkit_egress xdpkit_ingress xdpkit_tc_in " ]
+	[ "$(ls "$(xk_pins "$A")" | sort | tr '\n' ' ')" = "capture capture_buf capture_state capture_stats clock config dns dns_buf dns_events dns_pending dns_qtypes dns_rcodes dns_stats dns_sweep flows global packets ports protos xdpkit_egress xdpkit_ingress xdpkit_tc_in " ]
 }
 
 @test "a held lock makes the second command wait, then give up with exit 9" {

@@ -235,7 +235,7 @@ detach_all() {
 	[ "$failed" -eq 0 ] || die "$EX_FAIL" "$iface: not everything could be removed; the pins stay ($dir)"
 	rm -rf "$dir" || die "$EX_FAIL" "$dir: cannot remove the pins"
 	xk_prune "$dir"
-	rm -f "$XK_RUNDIR/$(xk_lockname "$iface").object"
+	rm -f "$XK_RUNDIR/$(xk_lockname "$iface").object" "$XK_RUNDIR/$(xk_lockname "$iface").readers"
 	warn "$iface: detached${XK_NSNAME:+ (netns $XK_NSNAME)}"
 }
 
