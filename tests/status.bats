@@ -29,9 +29,10 @@ teardown() { xk_teardown; }
 	# count only: the tables have one set (two slots) on each CPU
 	n=$(tr , '\n' </sys/devices/system/cpu/possible | awk -F- '{ n += ($2 == "" ? 1 : $2 - $1 + 1) } END { print n }')
 	[ "$(jq -c '.maps | map([.name, .map_type, .entries, .max_entries, .slots, .capacity])' <<<"$s")" = \
-		"[[\"capture\",\"array\",1,1,null,null],[\"capture_buf\",\"percpu_array\",1,1,null,null],[\"capture_state\",\"array\",1,1,null,null],[\"capture_stats\",\"percpu_array\",2,2,null,null],[\"clock\",\"percpu_array\",1,1,null,null],[\"config\",\"array\",1,1,null,null],[\"flows\",\"percpu_array\",0,1,2,$((2 * n))],[\"global\",\"percpu_array\",2,2,null,null],[\"packets\",\"ringbuf\",null,4096,null,null],[\"ports\",\"percpu_array\",0,1,2,$((2 * n))],[\"protos\",\"percpu_array\",256,256,null,null]]" ]
-	# capture: never run
+		"[[\"capture\",\"array\",1,1,null,null],[\"capture_buf\",\"percpu_array\",1,1,null,null],[\"capture_state\",\"array\",1,1,null,null],[\"capture_stats\",\"percpu_array\",2,2,null,null],[\"clock\",\"percpu_array\",1,1,null,null],[\"config\",\"array\",1,1,null,null],[\"dns\",\"array\",1,1,null,null],[\"dns_buf\",\"percpu_array\",1,1,null,null],[\"dns_events\",\"ringbuf\",null,4096,null,null],[\"dns_pending\",\"array\",0,1,4,4],[\"dns_qtypes\",\"percpu_array\",512,512,null,null],[\"dns_rcodes\",\"percpu_array\",16,16,null,null],[\"dns_stats\",\"percpu_array\",2,2,null,null],[\"dns_sweep\",\"array\",1,1,null,null],[\"flows\",\"percpu_array\",0,1,2,$((2 * n))],[\"global\",\"percpu_array\",2,2,null,null],[\"packets\",\"ringbuf\",null,4096,null,null],[\"ports\",\"percpu_array\",0,1,2,$((2 * n))],[\"protos\",\"percpu_array\",256,256,null,null]]" ]
+	# capture and dns: never run
 	[ "$(jq -c .capture <<<"$s")" = '{"running":false,"pid":null,"deadline":null,"events":0,"lost":0,"capped":0}' ]
+	[ "$(jq -c .dns <<<"$s")" = '{"on":false,"running":false,"pid":null,"deadline":null,"queries":0,"responses":0,"answered":0,"timeouts":0,"malformed":0,"events":0,"lost":0}' ]
 	# memory: the kernel's figure per map, and their sum
 	[ "$(jq '.maps[] | select(.name == "protos") | .memory' <<<"$s")" = \
 		"$(bpftool -j map show pinned "$(xk_pins "$A")/protos" | jq .bytes_memlock)" ]
@@ -48,7 +49,7 @@ teardown() { xk_teardown; }
 	[[ "${lines[1]}" == "  xdp native prog "*", tc egress prog "* ]]
 	n=$(tr , '\n' </sys/devices/system/cpu/possible | awk -F- '{ n += ($2 == "" ? 1 : $2 - $1 + 1) } END { print n }')
 	[ "${lines[2]}" = "  capture: off; 0 events, 0 lost (ring buffer full) since attach" ]
-	[[ "${lines[3]}" == "  maps: capture 1/1, capture_buf 1/1, capture_state 1/1, capture_stats 2/2, clock 1/1, config 1/1, flows 0/$((2 * n)), global 2/2, packets ring of 4 KiB, ports 0/$((2 * n)), protos 256/256; memory "*" KiB" ]]
+	[[ "${lines[3]}" == "  maps: capture 1/1, capture_buf 1/1, capture_state 1/1, capture_stats 2/2, clock 1/1, config 1/1, dns 1/1, dns_buf 1/1, dns_events ring of 4 KiB, dns_pending 0/4, dns_qtypes 512/512, dns_rcodes 16/16, dns_stats 2/2, dns_sweep 1/1, flows 0/$((2 * n)), global 2/2, packets ring of 4 KiB, ports 0/$((2 * n)), protos 256/256; memory "*" KiB" ]]
 }
 
 @test "status: XDP program removed behind xdpkit's back is degraded, exit 1" {
