@@ -217,18 +217,7 @@ static __always_inline void xk_dir_count(void *map, __u32 key, __u32 dir)
 
 static __always_inline __u32 xk_dns_set(const struct xk_dns_key *k)
 {
-	const __u64 *w = (const __u64 *)k;
-	__u64 h = w[0] ^ (w[1] * 0x9e3779b97f4a7c15ULL) ^ (w[2] * 0xc2b2ae3d27d4eb4fULL) ^
-		  (w[3] * 0x165667b19e3779f9ULL) ^ (w[4] * 0x27d4eb2f165667c5ULL);
-
-	return xk_mix64(h) & xk_sets_mask(&dns_pending, XK_DNS_SLOTS / XK_DNS_WAYS);
-}
-
-static __always_inline int xk_dns_key_eq(const struct xk_dns_key *a, const struct xk_dns_key *b)
-{
-	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
-
-	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] && x[4] == y[4];
+	return xk_hash5(k) & xk_sets_mask(&dns_pending, XK_DNS_SLOTS / XK_DNS_WAYS);
 }
 
 /* Take a slot whose time was `seen` (0: free) for writing: since is 1 while
@@ -280,7 +269,7 @@ static __always_inline void xk_dns_query(const struct xk_dns_key *k, __u32 dir, 
 		t = s->since;
 		if (xk_dns_expire(s, t, now, to))
 			t = 0;
-		if (t > 1 && xk_dns_key_eq(&s->key, k))
+		if (t > 1 && xk_eq5(&s->key, k))
 			return;
 		if (t == 0) {
 			if (!free)
@@ -322,7 +311,7 @@ static __always_inline __s64 xk_dns_response(const struct xk_dns_key *k, __u64 n
 	for (i = 0; i < XK_DNS_WAYS; i++) {
 		s = &set->way[i];
 		t = s->since;
-		if (t > 1 && xk_dns_key_eq(&s->key, k)) {
+		if (t > 1 && xk_eq5(&s->key, k)) {
 			if (xk_dns_expire(s, t, now, to))
 				return -1;
 			if (!xk_dns_take(s, t))

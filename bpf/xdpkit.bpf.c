@@ -180,20 +180,28 @@ static __always_inline __u32 xk_mix64(__u64 h)
 	return (__u32)h;
 }
 
-/* The set a flow key hashes to. */
-static __always_inline __u32 xk_flow_set(const __u64 *k)
+/* Keys of five 8-byte words (flows, pending DNS queries): their hash, and
+ * whether two are equal. */
+static __always_inline __u32 xk_hash5(const void *key)
 {
+	const __u64 *k = key;
 	__u64 h = k[0] ^ (k[1] * 0x9e3779b97f4a7c15ULL) ^ (k[2] * 0xc2b2ae3d27d4eb4fULL) ^
 		  (k[3] * 0x165667b19e3779f9ULL) ^ (k[4] * 0x27d4eb2f165667c5ULL);
 
-	return xk_mix64(h) & xk_sets_mask(&flows, XK_FLOW_SLOTS / XK_WAYS);
+	return xk_mix64(h);
 }
 
-static __always_inline int xk_key_eq(const struct xk_flow_key *a, const __u64 *b)
+static __always_inline int xk_eq5(const void *a, const void *b)
 {
-	const __u64 *w = (const __u64 *)a;
+	const __u64 *x = a, *y = b;
 
-	return w[0] == b[0] && w[1] == b[1] && w[2] == b[2] && w[3] == b[3] && w[4] == b[4];
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] && x[4] == y[4];
+}
+
+/* The set a flow key hashes to. */
+static __always_inline __u32 xk_flow_set(const __u64 *k)
+{
+	return xk_hash5(k) & xk_sets_mask(&flows, XK_FLOW_SLOTS / XK_WAYS);
 }
 
 /* An eviction is charged to the direction of the entry it pushes out, so
@@ -220,7 +228,7 @@ static __always_inline void xk_flow(struct xk_pkt *p, struct xk_global *g, __u64
 #pragma unroll
 	for (i = 0; i < XK_WAYS; i++) {
 		s = &set->way[i];
-		if (xk_key_eq(&s->key, k)) {
+		if (xk_eq5(&s->key, k)) {
 			s->packets += p->segs;
 			s->bytes += p->wire;
 			s->last_seen = now;

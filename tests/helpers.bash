@@ -187,28 +187,17 @@ xk_http_server() {
 	return 1
 }
 
-# Wait (at most 20 s: attaching on a loaded machine) until a capture on
-# IFACE is armed: its deadline is ahead of the clock.
-xk_capture_armed() { # IFACE
+# Wait (at most 20 s: attaching on a loaded machine) until a reader of
+# IFACE is armed: the deadline in its settings map is ahead of the clock.
+xk_reader_armed() { # IFACE MAP
 	local i
 	for i in $(seq 200); do
-		[ "$("$XK_TOP/build/xk-dump" "$(xk_pins "$1")/capture" 2>/dev/null |
+		[ "$("$XK_TOP/build/xk-dump" "$(xk_pins "$1")/$2" 2>/dev/null |
 			jq -r '.deadline != null and .deadline > now')" = true ] && return 0
 		sleep 0.1
 	done
-	echo "capture on $1 not armed"
+	echo "$2 on $1 not armed"
 	return 1
 }
-
-# Wait (at most 20 s) until an xdp-dns on IFACE is armed: its deadline is
-# ahead of the clock.
-xk_dns_armed() { # IFACE
-	local i
-	for i in $(seq 200); do
-		[ "$("$XK_TOP/build/xk-dump" "$(xk_pins "$1")/dns" 2>/dev/null |
-			jq -r '.deadline != null and .deadline > now')" = true ] && return 0
-		sleep 0.1
-	done
-	echo "xdp-dns on $1 not armed"
-	return 1
-}
+xk_capture_armed() { xk_reader_armed "$1" capture; } # xdp-capture
+xk_dns_armed() { xk_reader_armed "$1" dns; }         # xdp-dns

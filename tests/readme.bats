@@ -14,23 +14,23 @@ readme_examples() {
 		sed "s#bin/#$XK_TOP/bin/#g; s#-L lib #-L $XK_TOP/lib #g; s#eth0#$A#g"
 }
 
-# The capture recipes (the block marked "test capture"), likewise.
-readme_capture_examples() {
-	sed -n '/^<!-- test capture -->$/,/^<!-- \/test -->$/p' "$XK_TOP/README.md" |
+# The recipes of the block marked "test NAME" (capture, dns), likewise.
+readme_recipes() { # NAME
+	sed -n "/^<!-- test $1 -->\$/,/^<!-- \\/test -->\$/p" "$XK_TOP/README.md" |
 		grep '^    [^#]' | sed 's/^    //; s/^sudo //' |
 		sed "s#/tmp/#$BATS_TEST_TMPDIR/#g; s#bin/#$XK_TOP/bin/#g; s#eth0#$A#g"
 }
 
-# Run capture recipe $1 in the background, output in $BATS_TEST_TMPDIR/ex$1;
-# return once it captures.
-recipe() {
+# Run recipe $1 in the background, output in $BATS_TEST_TMPDIR/ex$1; return
+# once its reader is armed (the settings map $2: capture, dns).
+recipe() { # N [MAP]
 	bash -o pipefail -c "${ex[$1]}" >"$BATS_TEST_TMPDIR/ex$1" 2>"$BATS_TEST_TMPDIR/ex$1.err" 3>&- &
 	pid=$!
-	xk_capture_armed "$A" || { cat "$BATS_TEST_TMPDIR/ex$1.err"; return 1; }
+	xk_reader_armed "$A" "${2:-capture}" || { cat "$BATS_TEST_TMPDIR/ex$1.err"; return 1; }
 }
 
 @test "README capture recipes give the exact results" {
-	mapfile -t ex < <(readme_capture_examples)
+	mapfile -t ex < <(readme_recipes capture)
 	[ "${#ex[@]}" -eq 4 ]
 	recipe 0
 	xk_send_in 100 60
@@ -52,33 +52,19 @@ recipe() {
 	[ "$(tcpdump -nr "$BATS_TEST_TMPDIR/$A.pcapng" 2>/dev/null | grep -c '198.18.9.1.40000 > 198.18.9.2.53: ')" = 10 ]
 }
 
-# The DNS recipes (the block marked "test dns"), likewise; run as recipe()
-# does, returning once xdp-dns reads.
-readme_dns_examples() {
-	sed -n '/^<!-- test dns -->$/,/^<!-- \/test -->$/p' "$XK_TOP/README.md" |
-		grep '^    [^#]' | sed 's/^    //; s/^sudo //' |
-		sed "s#bin/#$XK_TOP/bin/#g; s#eth0#$A#g"
-}
-
-dns_recipe() {
-	bash -o pipefail -c "${ex[$1]}" >"$BATS_TEST_TMPDIR/ex$1" 2>"$BATS_TEST_TMPDIR/ex$1.err" 3>&- &
-	pid=$!
-	xk_dns_armed "$A" || { cat "$BATS_TEST_TMPDIR/ex$1.err"; return 1; }
-}
-
 @test "README DNS recipes give the exact results" {
-	mapfile -t ex < <(readme_dns_examples)
+	mapfile -t ex < <(readme_recipes dns)
 	[ "${#ex[@]}" -eq 3 ]
-	dns_recipe 0
+	recipe 0 dns
 	xk_craft_in dns_q 1 10
 	wait "$pid"
 	[ "$(jq -c 'select(.type == "dns" and .qname == "www.example.test." and .dir == "ingress")' "$BATS_TEST_TMPDIR/ex0" | wc -l)" = 10 ]
-	dns_recipe 1
+	recipe 1 dns
 	xk_craft_in dns_q 1
 	xk_craft_in dns_resp 1
 	wait "$pid"
 	[ "$(cat "$BATS_TEST_TMPDIR/ex1")" = www.example.test. ]
-	dns_recipe 2
+	recipe 2 dns
 	xk_craft_in dns_q 1 100
 	wait "$pid"
 	[ "$(cat "$BATS_TEST_TMPDIR/ex2")" = '[{"qname":"www.example.test.","queries":100}]' ]
