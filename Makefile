@@ -19,7 +19,7 @@ VERSION := $(shell cat VERSION)$(shell git describe --always --dirty 2>/dev/null
 HELPER_CFLAGS := $(CFLAGS) -Wall -Wextra -Werror $(shell pkg-config --cflags libbpf 2>/dev/null) -DXK_VERSION='"$(VERSION)"'
 HELPER_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf)
 
-BPF_OBJS := $(BUILD)/xdpkit.bpf.o $(BUILD)/pass.bpf.o $(BUILD)/tcpass.bpf.o
+BPF_OBJS := $(BUILD)/xdpkit.bpf.o $(BUILD)/conntrack.bpf.o $(BUILD)/pass.bpf.o $(BUILD)/tcpass.bpf.o
 HELPERS := $(BUILD)/xk-dump $(BUILD)/xk-drain
 VERSION_FILE := $(BUILD)/version
 BIN := $(wildcard bin/xdp-*)
@@ -49,7 +49,7 @@ $(BUILD):
 # flags for the benchmark's, e.g. -DXK_WAYS=4.
 TEST_BPF := $(patsubst tests/fixtures/%.bpf.c,$(BUILD)/test/%.bpf.o,$(wildcard tests/fixtures/*.bpf.c))
 BENCH_BPF := $(patsubst tests/bench/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(wildcard tests/bench/*.bpf.c))
-BPF_SRC := bpf/xdpkit.bpf.c bpf/xdpkit.h bpf/parse.h bpf/dns.h
+BPF_SRC := bpf/xdpkit.bpf.c bpf/xdpkit.h bpf/parse.h bpf/dns.h bpf/conntrack.h
 
 $(BUILD)/test/%.bpf.o: tests/fixtures/%.bpf.c $(BPF_SRC) | $(BUILD) build-tools
 	$(msg) CLANG $@
@@ -76,7 +76,7 @@ $(BUILD)/bench/refdrain: tests/bench/refdrain.c bpf/xdpkit.h | $(BUILD) build-to
 $(BUILD)/bpf-flags: FORCE | $(BUILD)
 	@echo '$(BPF_SIZES)' | cmp -s - $@ || echo '$(BPF_SIZES)' >$@
 
-$(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/xdpkit.h bpf/parse.h bpf/dns.h $(BUILD)/bpf-flags | $(BUILD) build-tools
+$(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/xdpkit.h bpf/parse.h bpf/dns.h bpf/conntrack.h $(BUILD)/bpf-flags | $(BUILD) build-tools
 	$(msg) CLANG $@
 	$(Q)$(CLANG) $(BPF_CFLAGS) $(BPF_SIZES) -c $< -o $@
 
@@ -156,7 +156,7 @@ demo: need-root deps-auto ## install deps, build, attach to a throwaway veth pai
 # tree can be moved (DESTDIR) and still works.
 install: all ## install under $(DESTDIR)$(PREFIX)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/xdpkit $(DESTDIR)$(PREFIX)/share/xdpkit/modules
-	install -m 0644 $(BUILD)/xdpkit.bpf.o $(VERSION_FILE) $(DESTDIR)$(PREFIX)/lib/xdpkit/
+	install -m 0644 $(BUILD)/xdpkit.bpf.o $(BUILD)/conntrack.bpf.o $(VERSION_FILE) $(DESTDIR)$(PREFIX)/lib/xdpkit/
 	install -m 0755 $(HELPERS) $(BIN) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 lib/*.sh lib/*.jq $(DESTDIR)$(PREFIX)/share/xdpkit/
 	install -m 0644 lib/modules/*.sh $(DESTDIR)$(PREFIX)/share/xdpkit/modules/

@@ -438,6 +438,18 @@ static int print_dname(const struct bj *bj, const void *data, unsigned long long
 	return 0;
 }
 
+/* xk_comm_t: a command name (char[16]); empty is none. */
+static int print_comm(const struct bj *bj, const void *data, unsigned long long size)
+{
+	const char *c = data;
+
+	if (!size || !c[0])
+		fputs("null", bj->out);
+	else
+		bj_string(bj->out, c, strnlen(c, size));
+	return 0;
+}
+
 /* xk_maybe_t: all ones is none. */
 static int print_maybe(const struct bj *bj, const void *data, unsigned long long v)
 {
@@ -476,6 +488,7 @@ static const struct special {
 	{ "xk_gauge", false, NULL, FOLD_MAX },              /* a setting, not a counter */
 	{ "xk_dname", true, print_dname, FOLD_KEEP },       /* "www.example.com." */
 	{ "xk_maybe", false, print_maybe, FOLD_MAX },       /* a number, or null */
+	{ "xk_comm", true, print_comm, FOLD_KEEP },         /* "curl", or null */
 };
 
 static const struct special *special_of(const char *xk, bool array)

@@ -3,7 +3,7 @@
  * xk-drain - read the events of a pinned BPF ring buffer, as JSON lines, or
  * as frames into a pcapng (or pcap) file.
  *
- * usage: xk-drain --type NAME [--iface NAME] [--prog PIN] [--stats PIN]
+ * usage: xk-drain --type NAME [--iface NAME | --cgroup PATH] [--prog PIN] [--stats PIN]
  *                 [--keepalive PIN] [--count N] [--duration SEC]
  *                 [--pcapng FILE | --pcap FILE] [--watch-fd FD]
  *                 [--label TEXT] [--owner PID] [--summary FILE]
@@ -16,7 +16,8 @@
  * loaded program that uses it. Each record is checked against the struct's
  * size and the record's length; a record too short is counted, not read.
  * Fields print by the rules of xk-dump (helpers/btfjson.c): one line
- * {"type":NAME,"iface":IFACE, the struct's fields}. A last member that is a
+ * {"type":NAME,"iface":IFACE, the struct's fields} ("cgroup":PATH with
+ * --cgroup, for events of a cgroup's connection tracker). A last member that is a
  * flexible array of xk_hex_t holds the bytes the record carries after the
  * struct (at most its member "caplen"), printed as hex.
  *
@@ -107,7 +108,7 @@ struct drain {
 	bool discard;       /* events of an earlier run: not ours */
 	bool write_error;
 	int werr;           /* its errno */
-	char typefield[96]; /* {"type":"NAME","iface":"IFACE" */
+	char typefield[2200]; /* {"type":"NAME","iface":"IFACE" (or "cgroup":PATH) */
 	size_t typefield_len;
 };
 
@@ -155,7 +156,8 @@ static bool parse_ull(const char *s, unsigned long long max, unsigned long long 
  * pinned beside ring_pin, else every loaded program. NULL: none. */
 static struct btf *event_btf(const char *ring_pin, const char *prog_pin, __u32 map_id)
 {
-	static const char *const beside[] = { "xdpkit_ingress", "xdpkit_egress", "xdpkit_tc_in" };
+	static const char *const beside[] = { "xdpkit_ingress", "xdpkit_egress", "xdpkit_tc_in",
+						     "xdpkit_sockops" };
 	const char *slash = strrchr(ring_pin, '/');
 	size_t dlen = slash ? (size_t)(slash - ring_pin) + 1 : 0;
 	__u32 id = 0, btf_id = 0;
@@ -494,7 +496,7 @@ static void flush(struct drain *d)
 
 static void help(void)
 {
-	fputs("usage: xk-drain --type NAME [--iface NAME] [--prog PIN] [--stats PIN]\n"
+	fputs("usage: xk-drain --type NAME [--iface NAME | --cgroup PATH] [--prog PIN] [--stats PIN]\n"
 	      "                [--keepalive PIN] [--count N] [--duration SEC]\n"
 	      "                [--pcapng FILE | --pcap FILE] [--watch-fd FD]\n"
 	      "                [--label TEXT] [--owner PID] [--summary FILE]\n"
@@ -510,6 +512,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "type", required_argument, NULL, 't' },
 		{ "iface", required_argument, NULL, 'i' },
+		{ "cgroup", required_argument, NULL, 'g' },
 		{ "prog", required_argument, NULL, 'P' },
 		{ "stats", required_argument, NULL, 's' },
 		{ "keepalive", required_argument, NULL, 'k' },
@@ -541,6 +544,7 @@ int main(int argc, char **argv)
 	int opt, fd = -1, watch = STDOUT_FILENO, status = 0, err;
 	pid_t owner = 0;
 	__u32 snaplen = 0;
+	const char *scope = "iface"; /* the member that names where events come from */
 	const char *summary = NULL;
 	FILE *sf = stderr;
 	struct timespec mono, real;
@@ -556,6 +560,7 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 't': d.type = optarg; break;
 		case 'i': d.iface = optarg; break;
+		case 'g': d.iface = optarg, scope = "cgroup"; break;
 		case 'P': prog_pin = optarg; break;
 		case 's': stats_pin = optarg; break;
 		case 'k': ka_pin = optarg; break;
@@ -596,7 +601,7 @@ int main(int argc, char **argv)
 		return usage("one ring buffer pin expected");
 	if (!d.type || !*d.type || strlen(d.type) > 60 || strspn(d.type, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(d.type))
 		return usage("--type: the event's name (struct xk_NAME), lower case");
-	if (strlen(d.iface) > 64)
+	if (strlen(d.iface) > (strcmp(scope, "iface") ? 1024 : 64))
 		return usage("--iface: too long");
 
 	fd = bpf_obj_get(argv[optind]);
@@ -627,7 +632,7 @@ int main(int argc, char **argv)
 	d.real_off = (long long)(real.tv_sec - mono.tv_sec) * 1000000000LL +
 		     (real.tv_nsec - mono.tv_nsec);
 	d.typefield_len = (size_t)snprintf(d.typefield, sizeof(d.typefield),
-					   "{\"type\":\"%s\",\"iface\":", d.type);
+					   "{\"type\":\"%s\",\"%s\":", d.type, scope);
 	{
 		/* the interface name as a JSON string, escaped by the shared rule */
 		char *s = NULL;

@@ -22,6 +22,9 @@ xk_require_tools() { # TOOL...
 		xk-dump)
 			[ -x "$XK_DUMP" ] ||
 				die "$EX_ENV" "xdpkit is not built: $XK_DUMP is missing (run make)" ;;
+		conntrack-object)
+			[ -r "$XK_CT_OBJ" ] ||
+				die "$EX_ENV" "xdpkit is not built: $XK_CT_OBJ is missing (run make)" ;;
 		xk-drain)
 			[ -x "$XK_DRAIN" ] ||
 				die "$EX_ENV" "xdpkit is not built: $XK_DRAIN is missing (run make)" ;;

@@ -46,7 +46,13 @@ def xk_before_text:
   + ": what it drops\(if .hook == "xdp" then " or redirects" else ", redirects or ends with a verdict" end) is not counted";
 
 def xk_status_text:
-  if .health == "missing" then
+  if .scope == "cgroup" then
+    "cgroup \(.cgroup // "?"): \(.health), conntrack, sockops prog \(.sockops.prog_id // "-")\(if .sockops.attached then "" else " (not attached)" end)\(if .for_reader then ", for xdp-conntrack" else "" end)",
+    (.conntrack | "  conntrack: \(if .running then "xdp-conntrack running (pid \(.pid // "?"))" else "counting" end); \(.live // "?") live, \(.connects) connects, \(.active) active and \(.passive) passive opens, \(.closed) closed, \(.failed) failed, \(.retransmits) retransmits, \(.unlisted) unlisted; \(.events) events, \(.lost) lost since attach"),
+    "  maps: \(.maps | map(if .map_type == "ringbuf" then "\(.name) ring of \(.max_entries | xk_bytes)"
+                         else "\(.name) \(.entries // "-")/\(.max_entries // "-")" end) | join(", ")); memory \(.memory | xk_bytes)",
+    (.problems[] | "  problem: \(.)")
+  elif .health == "missing" then
     "\(.iface): missing, xdpkit is not attached"
   elif .type == "foreign" then
     "\(.iface): XDP program \(.prog_id) (\(.name), \(.mode)) was not attached by xdpkit"
@@ -227,3 +233,41 @@ def xk_dns_text:
                else " \(.latency_us / 10000 | round / 100)s" end)
           else "" end)
      end);
+
+# A duration in us as text: us below 1 ms, else ms or s.
+def xk_us_text:
+  if . < 1000 then "\(.)us"
+  elif . < 1000000 then "\(. / 10 | round / 100)ms"
+  else "\(. / 10000 | round / 100)s" end;
+
+# An address and port as tcpdump writes them (IPv6 too: ADDR.PORT).
+def xk_ep($a; $p): "\($a).\($p)";
+
+# A connection event (xdp-conntrack): time, role, local > remote, event.
+def xk_tcp_text:
+  xk_clock + " " + .role + " " + xk_ep(.src; .sport) + " > " + xk_ep(.dst; .dport)
+  + " " + .event
+  + (if .event == "close" then
+       " sent \(.bytes_sent) received \(.bytes_received) \(.duration_us | xk_us_text)"
+       + " retrans \(.retransmits) srtt \(.srtt_us | xk_us_text)"
+       + (if .closed_by != "none" then " by \(.closed_by)" else "" end)
+       + (if .reason != "none" then " \(.reason)" else "" end)
+     elif .event == "failed" then
+       " \(.reason)" + (if .reason == "other" then " (errno \(.error))" else "" end)
+       + " \(.duration_us | xk_us_text)"
+     elif .event == "state" then " \(.state)"
+     else "" end)
+  + (if .pid != null then " pid \(.pid)" else "" end)
+  + (if .comm != null then " \(.comm)" else "" end);
+
+# The live table (xdp-conntrack --live), from its rows (slurped).
+def xk_conns_text:
+  (now) as $now
+  | if length == 0 then "no live connections"
+    else
+      (["STATE", "ROLE", "LOCAL", "REMOTE", "AGE", "RETRANS", "PID", "COMMAND"] | join("\t")),
+      (sort_by(.start)[]
+       | [.state, .role, xk_ep(.src; .sport), xk_ep(.dst; .dport),
+          (($now - .start) * 1e6 | floor | xk_us_text), .retransmits,
+          (.pid // "-"), (.comm // "-")] | map(tostring) | join("\t"))
+    end;

@@ -1,0 +1,254 @@
+#!/usr/bin/env bats
+# The connection tracker (sockops on a cgroup) and xdp-conntrack against a
+# real HTTP server and curl, both in the test's own cgroup, across two
+# network namespaces: payload bytes equal to what curl sent and received,
+# durations within curl's, refused connects, retransmits, the live table,
+# and nothing left after a transient run, Ctrl-C or SIGKILL.
+
+load helpers
+
+setup() {
+	xk_setup
+	SRV_PID="" CT_PID=""
+	CG_ROOT=$(findmnt -t cgroup2 -n -o TARGET | head -n 1)
+	CG=$CG_ROOT/xktest-$XK_ID
+	mkdir "$CG"
+	ip addr add 198.18.21.1/24 dev "$A"
+	ip -n "$NS" addr add 198.18.21.2/24 dev "$B"
+	sysctl -qw "net.ipv6.conf.$A.disable_ipv6=0"
+	ip netns exec "$NS" sysctl -qw "net.ipv6.conf.$B.disable_ipv6=0"
+	ip addr add fd00:21::1/64 dev "$A" nodad
+	ip -n "$NS" addr add fd00:21::2/64 dev "$B" nodad
+}
+
+teardown() {
+	local p
+	for p in "$CT_PID" "$SRV_PID"; do
+		[ -z "$p" ] || kill -9 "$p" 2>/dev/null || :
+	done
+	pkill -9 -f "xk-drain .*$XDPKIT_BPFFS" 2>/dev/null || :
+	ip link set dev "$A" xdp off 2>/dev/null || :
+	xdp-detach --cgroup "$CG" >/dev/null 2>&1 || :
+	for p in $(cat "$CG/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null || :; done
+	for _ in $(seq 50); do rmdir "$CG" 2>/dev/null && break; sleep 0.1; done
+	xk_teardown
+}
+
+# Run a command in the test's cgroup.
+in_cg() { sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CG" "$@"; }
+
+# The HTTP server in the namespace, in the cgroup; files of SIZE... bytes
+# as www/SIZE.
+server() { # SIZE...
+	local s
+	mkdir -p "$BATS_TEST_TMPDIR/www"
+	for s in "$@"; do head -c "$s" /dev/urandom >"$BATS_TEST_TMPDIR/www/$s"; done
+	in_cg nsenter --net="/run/netns/$NS" python3 -m http.server 8080 --bind :: \
+		--directory "$BATS_TEST_TMPDIR/www" >/dev/null 2>&1 3>&- &
+	SRV_PID=$!
+	for _ in $(seq 50); do
+		ip netns exec "$NS" ss -ltn | grep -q ':8080 ' && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# curl in the cgroup: "request header download us" on stdout, us the
+# microseconds from before curl started to after it ended (its connection
+# is closed inside them; curl's own time_total ends before the close).
+get() { # URL [CURL OPTION...]
+	local u=$1 t0 t1 sizes
+	shift
+	t0=$(date +%s%N)
+	sizes=$(in_cg curl -sS -o /dev/null "$@" -w '%{size_request} %{size_header} %{size_download}' "$u")
+	t1=$(date +%s%N)
+	echo "$sizes $(((t1 - t0) / 1000))"
+}
+
+# Wait until xdp-conntrack's deadline is ahead of the clock (armed).
+armed() {
+	local d i
+	for i in $(seq 200); do
+		for d in "$XDPKIT_BPFFS"/cgroup/*; do
+			[ "$("$XK_TOP/build/xk-dump" "$d/conntrack" 2>/dev/null |
+				jq -r '.deadline != null and .deadline > now')" = true ] && return 0
+		done
+		sleep 0.1
+	done
+	echo "xdp-conntrack not armed"
+	return 1
+}
+
+stats() { "$XK_TOP/build/xk-dump" "$XDPKIT_BPFFS"/cgroup/*/ct_stats; }
+
+@test "conntrack: close events carry curl's payload bytes exactly, IPv4 and IPv6, both ends" {
+	server 0 1000 100000 2000000
+	xdp-attach --cgroup "$CG" conntrack
+	xdp-conntrack --cgroup "$CG" --json --count 16 >"$BATS_TEST_TMPDIR/ev" 2>"$BATS_TEST_TMPDIR/err" &
+	CT_PID=$!
+	armed
+	: >"$BATS_TEST_TMPDIR/curl"
+	for u in http://198.18.21.2:8080 'http://[fd00:21::2]:8080'; do
+		for s in 0 1000 100000 2000000; do
+			echo "$u $(get "$u/$s")" >>"$BATS_TEST_TMPDIR/curl"
+		done
+	done
+	wait "$CT_PID"
+	CT_PID=""
+	cat "$BATS_TEST_TMPDIR/curl" "$BATS_TEST_TMPDIR/ev"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/ev")" -eq 16 ]
+	# every curl: one active close with its bytes, one passive close mirrored
+	while read -r u req hdr dl us; do
+		case $u in *\[*) fam=6 dst=fd00:21::2 ;; *) fam=4 dst=198.18.21.2 ;; esac
+		a=$(jq -c --arg d "$dst" --argjson r "$req" --argjson b "$((hdr + dl))" \
+			'select(.event == "close" and .role == "active" and .dst == $d and .dport == 8080
+			        and .bytes_sent == $r and .bytes_received == $b)' "$BATS_TEST_TMPDIR/ev")
+		[ "$(printf '%s\n' "$a" | grep -c .)" -eq 1 ]
+		[ "$(printf '%s' "$a" | jq -r '"\(.family) \(.comm) \(.cgroup)"')" = "$fam curl $(cd "$CG" && pwd -P)" ]
+		[ "$(printf '%s' "$a" | jq '.duration_us > 0 and .duration_us <= '"$us"' and .pid > 0')" = true ]
+		sport=$(printf '%s' "$a" | jq .sport)
+		p=$(jq -c --argjson s "$sport" --argjson r "$req" --argjson b "$((hdr + dl))" \
+			'select(.event == "close" and .role == "passive" and .dport == $s and .sport == 8080
+			        and .bytes_received == $r and .bytes_sent == $b and .pid == null and .comm == null)' "$BATS_TEST_TMPDIR/ev")
+		[ "$(printf '%s\n' "$p" | grep -c .)" -eq 1 ]
+	done <"$BATS_TEST_TMPDIR/curl"
+	[ "$(stats | jq -c '[.connects, .active, .passive, .closed, .events, .lost]')" = "[8,8,8,16,16,0]" ]
+	[ "$(stats | jq '[.duration[]] | add')" -eq 16 ]
+}
+
+@test "conntrack: a refused connect is a failed event; counters by reason" {
+	xdp-attach --cgroup "$CG" conntrack
+	xdp-conntrack --cgroup "$CG" --json --count 1 >"$BATS_TEST_TMPDIR/ev" &
+	CT_PID=$!
+	armed
+	run in_cg curl -sS -o /dev/null http://198.18.21.2:8081/
+	[ "$status" -eq 7 ]
+	wait "$CT_PID"
+	CT_PID=""
+	cat "$BATS_TEST_TMPDIR/ev"
+	[ "$(jq -c '[.event, .role, .reason, .error, .dport, .dst, .comm]' "$BATS_TEST_TMPDIR/ev")" = \
+		'["failed","active","refused",111,8081,"198.18.21.2","curl"]' ]
+	[ "$(stats | jq -c '[.connects, .active, .failed_refused, .closed]')" = "[1,0,1,0]" ]
+}
+
+@test "conntrack: retransmits while the peer drops everything for a moment" {
+	make -s -C "$XK_TOP" test-objs >/dev/null
+	server 20000000
+	xdp-attach --cgroup "$CG" conntrack
+	xdp-conntrack --cgroup "$CG" --json --count 2 >"$BATS_TEST_TMPDIR/ev" &
+	CT_PID=$!
+	armed
+	get http://198.18.21.2:8080/20000000 --limit-rate 5M >"$BATS_TEST_TMPDIR/curl" &
+	c=$!
+	sleep 1
+	# frames to our end dropped for 0.6 s while the server sends: it
+	# retransmits
+	ip link set dev "$A" xdp obj "$XK_TOP/build/test/drop.bpf.o" sec xdp
+	sleep 0.6
+	ip link set dev "$A" xdp off
+	wait "$c"
+	wait "$CT_PID"
+	CT_PID=""
+	cat "$BATS_TEST_TMPDIR/curl" "$BATS_TEST_TMPDIR/ev"
+	[ "$(cut -d' ' -f3 "$BATS_TEST_TMPDIR/curl")" -eq 20000000 ]
+	r=$(jq -s 'map(.retransmits) | add' "$BATS_TEST_TMPDIR/ev")
+	[ "$r" -ge 1 ]
+	# the counter: one per retransmission callback, the sockets' total
+	[ "$(stats | jq .retransmits)" -eq "$r" ]
+}
+
+@test "conntrack: --live lists an open connection with its tuple" {
+	server 3000000
+	xdp-attach --cgroup "$CG" conntrack
+	get http://198.18.21.2:8080/3000000 --limit-rate 300k >/dev/null &
+	for _ in $(seq 50); do
+		sport=$(ss -tn state established dst 198.18.21.2 | awk 'NR > 1 { n = split($3, a, ":"); print a[n]; exit }')
+		[ -z "$sport" ] || break
+		sleep 0.1
+	done
+	run xdp-conntrack --cgroup "$CG" --live --json
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | jq -c --argjson s "$sport" 'select(.role == "active")
+	      | [.type, .src, .sport == $s, .dst, .dport, .state, .comm]')" = \
+		"[\"conn\",\"198.18.21.1\",true,\"198.18.21.2\",8080,\"ESTABLISHED\",\"curl\"]" ]
+	run xdp-conntrack --cgroup "$CG" --live
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == STATE*ROLE*LOCAL*REMOTE* ]]
+	printf '%s\n' "$output" | grep -q "^ESTABLISHED	active	198.18.21.1.$sport	198.18.21.2.8080	"
+	kill %1 2>/dev/null || :
+	wait || :
+}
+
+@test "conntrack: a transient run attaches for itself and removes everything at its end" {
+	server 1000
+	[ -z "$(bpftool cgroup show "$CG")" ]
+	xdp-conntrack --cgroup "$CG" --count 2 >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	CT_PID=$!
+	armed
+	[ "$(bpftool -j cgroup show "$CG" | jq -r '.[].name')" = xdpkit_sockops ]
+	xdp-status --json | jq -e --arg c "$(cd "$CG" && pwd -P)" 'select(.scope == "cgroup" and .cgroup == $c) | .for_reader and .conntrack.running'
+	get http://198.18.21.2:8080/1000 >/dev/null
+	wait "$CT_PID"
+	CT_PID=""
+	cat "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err"
+	grep -q ' active 198.18.21.1.[0-9]* > 198.18.21.2.8080 close sent 84 received 1202 .* pid [0-9]* curl$' "$BATS_TEST_TMPDIR/out"
+	grep -q ' passive 198.18.21.2.8080 > 198.18.21.1.[0-9]* close sent 1202 received 84 ' "$BATS_TEST_TMPDIR/out"
+	grep -q ': 2 events, 0 lost' "$BATS_TEST_TMPDIR/err"
+	[ -z "$(bpftool cgroup show "$CG")" ]
+	[ -z "$(ls "$XDPKIT_BPFFS/cgroup" 2>/dev/null)" ]
+	[ -z "$(ls "$XDPKIT_RUNDIR" | grep -v '\.lock$')" ]
+}
+
+@test "conntrack: Ctrl-C (SIGTERM) and SIGKILL of a transient run leave nothing attached" {
+	xdp-conntrack --cgroup "$CG" >/dev/null 2>&1 &
+	CT_PID=$!
+	armed
+	kill -TERM "$CT_PID"
+	wait "$CT_PID"
+	CT_PID=""
+	[ -z "$(bpftool cgroup show "$CG")" ]
+	[ -z "$(ls "$XDPKIT_BPFFS/cgroup" 2>/dev/null)" ]
+	xdp-conntrack --cgroup "$CG" >/dev/null 2>&1 &
+	CT_PID=$!
+	armed
+	pkill -9 -P "$CT_PID" || :
+	kill -9 "$CT_PID"
+	CT_PID=""
+	# within 3 s the deadline passes: the program does nothing more
+	sleep 3.5
+	d=$(echo "$XDPKIT_BPFFS"/cgroup/*)
+	n=$("$XK_TOP/build/xk-dump" "$d/ct_stats" | jq .connects)
+	server 1000
+	get http://198.18.21.2:8080/1000 >/dev/null
+	[ "$("$XK_TOP/build/xk-dump" "$d/ct_stats" | jq .connects)" -eq "$n" ]
+	# and the next xdpkit command takes it off
+	xdp-status --json >/dev/null || :
+	[ -z "$(bpftool cgroup show "$CG")" ]
+	[ -z "$(ls "$XDPKIT_BPFFS/cgroup" 2>/dev/null)" ]
+}
+
+@test "conntrack: xdp-attach --cgroup stays, xdp-status reports it, xdp-detach --cgroup removes it" {
+	run xdp-attach --cgroup "$CG" conntrack
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"conntrack attached"* ]]
+	run xdp-attach --cgroup "$CG" conntrack
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"already attached"* ]]
+	[ "$(bpftool -j cgroup show "$CG" | jq length)" -eq 1 ]
+	xdp-status --json | jq -e --arg c "$(cd "$CG" && pwd -P)" \
+		'select(.scope == "cgroup" and .cgroup == $c) | .health == "ok" and .sockops.attached and (.for_reader | not)'
+	run xdp-status
+	[[ "$output" == *"cgroup $(cd "$CG" && pwd -P): ok, conntrack"* ]]
+	run xdp-attach --cgroup "$CG" conntrack eth0
+	[ "$status" -eq 2 ]
+	run xdp-attach --cgroup "/no/such/xk-$XK_ID" conntrack
+	[ "$status" -eq 4 ]
+	run xdp-detach --cgroup "$CG"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"conntrack detached"* ]]
+	[ -z "$(bpftool cgroup show "$CG")" ]
+	[ -z "$(ls "$XDPKIT_BPFFS/cgroup" 2>/dev/null)" ]
+	run xdp-conntrack --cgroup "$CG" --live
+	[ "$status" -eq 7 ]
+}
