@@ -212,12 +212,13 @@ stats() { "$XK_TOP/build/xk-dump" "$XDPKIT_BPFFS"/cgroup/*/ct_stats; }
 	xdp-conntrack --cgroup "$CG" >/dev/null 2>&1 &
 	CT_PID=$!
 	armed
-	pkill -9 -P "$CT_PID" || :
+	# SIGKILL of the command alone (its helper notices, as it would)
 	kill -9 "$CT_PID"
 	CT_PID=""
 	# within 3 s the deadline passes: the program does nothing more
 	sleep 3.5
 	d=$(echo "$XDPKIT_BPFFS"/cgroup/*)
+	[ -e "$d/ct_stats" ]
 	n=$("$XK_TOP/build/xk-dump" "$d/ct_stats" | jq .connects)
 	server 1000
 	get http://198.18.21.2:8080/1000 >/dev/null
