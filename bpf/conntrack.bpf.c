@@ -451,12 +451,14 @@ static __always_inline void ct_retrans(struct bpf_sock_ops *skops)
 	if (!sk)
 		return;
 	c = bpf_sk_storage_get(&ct_sk, sk, 0, 0);
-	if (!c || !c->role)
+	/* args: seq, segments, error: total_retrans counts the segments of
+	 * a retransmission that went out */
+	if (!c || !c->role || skops->args[2])
 		return;
-	c->retransmits++;
+	c->retransmits += skops->args[1];
 	st = stats();
 	if (st)
-		st->retransmits++;
+		st->retransmits += skops->args[1];
 	if (c->_flags & XK_CF_LISTED) {
 		__u64 cookie = bpf_get_socket_cookie(skops);
 
