@@ -144,9 +144,12 @@ xk_reader_where() {
 
 # While the helper runs: if xdpkit is detached under it, or its feature
 # switched off, say so and stop it (the helper would wait for events that
-# cannot come). Its status file: $tmp/gone.
+# cannot come). Its status file: $tmp/gone. It ends with the command (a
+# SIGKILL of the command alone would leave it polling for good; the helper
+# ends by itself, --owner).
 xk_reader_watch() {
 	while sleep 1; do
+		kill -0 $$ 2>/dev/null || return 0
 		[ -e "$dir/config" ] &&
 			xk_config "$dir" 2>/dev/null | jq -e --arg f "$xk_feature" '.features | index($f)' >/dev/null 2>&1 &&
 			continue

@@ -292,6 +292,21 @@ ingress ethertype 0x0806 (arp), length 60" ]
 	[ ! -e "$(xk_pins "$A")" ]
 }
 
+@test "SIGKILL of xdp-capture alone: its helper and its watcher end by themselves within 5 s" {
+	cap_start --json
+	pid=$CAP_PID
+	# the command, its helper, its watcher (and the watcher's sleep)
+	[ "$(pgrep -s "$pid" | wc -l)" -ge 3 ]
+	kill -9 "$pid"
+	CAP_PID=""
+	for _ in $(seq 50); do
+		[ -z "$(pgrep -s "$pid")" ] && break
+		sleep 0.1
+	done
+	pgrep -a -s "$pid" || :
+	[ -z "$(pgrep -s "$pid")" ]
+}
+
 @test "what a capture left in the ring buffer past its --count is not the next capture's" {
 	xdp-attach "$A" count
 	cap_start --json --count 1
