@@ -65,12 +65,17 @@ $(BUILD)/bench-flags: FORCE | $(BUILD)
 	@echo '$(BENCH_CFLAGS)' | cmp -s - $@ || echo '$(BENCH_CFLAGS)' >$@
 
 test-objs: $(TEST_BPF) ## the BPF objects the tests load
-bench-objs: $(BENCH_BPF) $(BUILD)/bench/refdrain ## the BPF objects (and the reference consumer) the benchmark loads
+bench-objs: $(BENCH_BPF) $(BUILD)/bench/refdrain $(BUILD)/bench/connrate ## the BPF objects, the reference consumer and the connection load the benchmark runs
 
 $(BUILD)/bench/refdrain: tests/bench/refdrain.c bpf/xdpkit.h | $(BUILD) build-tools
 	$(msg) CC $@
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(HELPER_CFLAGS) -o $@ $< $(HELPER_LIBS)
+
+$(BUILD)/bench/connrate: tests/bench/connrate.c | $(BUILD)
+	$(msg) CC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(HELPER_CFLAGS) -o $@ $<
 
 # Rebuild the objects when the table sizes change.
 $(BUILD)/bpf-flags: FORCE | $(BUILD)

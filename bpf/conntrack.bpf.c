@@ -95,6 +95,13 @@ struct sock___xk {
 #define XK_ECONNREFUSED 111
 #define XK_EHOSTUNREACH 113
 
+/* Wake the reader when the bytes waiting cross this mark, not for every
+ * event (a wakeup per connection would cost more than the tracking); the
+ * reader also reads every 0.1 s by itself. */
+#ifndef XK_CT_WAKE_BYTES
+#define XK_CT_WAKE_BYTES (16 << 10)
+#endif
+
 static __always_inline struct xk_ct_stats *stats(void)
 {
 	__u32 k = 0;
@@ -173,13 +180,22 @@ static __always_inline struct xk_tcp *ct_event_begin(struct xk_ct_stats *st, con
 	return e;
 }
 
+/* Submit e, waking the reader only when this event crosses the mark. */
+static __always_inline void ct_submit(struct xk_tcp *e)
+{
+	__u64 pending = bpf_ringbuf_query(&ct_events, BPF_RB_AVAIL_DATA);
+
+	bpf_ringbuf_submit(e, pending < XK_CT_WAKE_BYTES && pending + sizeof(*e) + 8 >= XK_CT_WAKE_BYTES ?
+			   BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
 static __always_inline void ct_event(struct xk_ct_stats *st, const struct xk_conn *c, __u8 ev,
 				     __u64 now, __u64 cookie)
 {
 	struct xk_tcp *e = ct_event_begin(st, c, ev, now, cookie);
 
 	if (e)
-		bpf_ringbuf_submit(e, 0);
+		ct_submit(e);
 }
 
 /* Ask for the callbacks of a tracked socket, keeping what others asked. */
@@ -189,11 +205,17 @@ static __always_inline void ct_want(struct bpf_sock_ops *skops)
 				  BPF_SOCK_OPS_STATE_CB_FLAG | BPF_SOCK_OPS_RETRANS_CB_FLAG);
 }
 
-/* Copy c into the live table: a new entry, or the one it has. */
+/* Copy c into the live table: a new entry, or over the one it has (in
+ * place: an update of a table without preallocation would allocate a new
+ * element and free the old one each time). */
 static __always_inline void ct_list(struct xk_ct_stats *st, struct xk_conn *c, __u64 cookie)
 {
+	struct xk_conn *v;
+
 	if (c->_flags & XK_CF_LISTED) {
-		bpf_map_update_elem(&conns, &cookie, c, BPF_EXIST);
+		v = bpf_map_lookup_elem(&conns, &cookie);
+		if (v)
+			__builtin_memcpy(v, c, sizeof(*c));
 		return;
 	}
 	c->_flags |= XK_CF_LISTED;
@@ -402,7 +424,7 @@ static __always_inline void ct_close(struct bpf_sock_ops *skops, struct bpf_sock
 		e->bytes_received = received;
 		e->retransmits = skops->total_retrans;
 		e->srtt_us = skops->srtt_us >> 3;
-		bpf_ringbuf_submit(e, 0);
+		ct_submit(e);
 	}
 	c->role = 0; /* done: a reconnect of the socket starts anew */
 }
@@ -410,7 +432,9 @@ static __always_inline void ct_close(struct bpf_sock_ops *skops, struct bpf_sock
 static __always_inline void ct_state(struct bpf_sock_ops *skops)
 {
 	struct bpf_sock *sk = skops->sk;
+	struct xk_ct_stats *st;
 	struct xk_conn *c;
+	__u64 cookie;
 	__u8 old = (__u8)skops->args[0], new = (__u8)skops->args[1];
 
 	if (!sk)
@@ -438,8 +462,10 @@ static __always_inline void ct_state(struct bpf_sock_ops *skops)
 	if (new == XK_STATE_ESTABLISHED || new == old)
 		return;
 	c->state = new;
-	ct_list(stats(), c, bpf_get_socket_cookie(skops));
-	ct_event(stats(), c, XK_TCPEV_STATE, bpf_ktime_get_ns(), bpf_get_socket_cookie(skops));
+	st = stats();
+	cookie = bpf_get_socket_cookie(skops);
+	ct_list(st, c, cookie);
+	ct_event(st, c, XK_TCPEV_STATE, bpf_ktime_get_ns(), cookie);
 }
 
 static __always_inline void ct_retrans(struct bpf_sock_ops *skops)
@@ -459,11 +485,8 @@ static __always_inline void ct_retrans(struct bpf_sock_ops *skops)
 	st = stats();
 	if (st)
 		st->retransmits += skops->args[1];
-	if (c->_flags & XK_CF_LISTED) {
-		__u64 cookie = bpf_get_socket_cookie(skops);
-
-		bpf_map_update_elem(&conns, &cookie, c, BPF_EXIST);
-	}
+	if (c->_flags & XK_CF_LISTED)
+		ct_list(st, c, bpf_get_socket_cookie(skops));
 }
 
 SEC("sockops")

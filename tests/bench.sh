@@ -485,3 +485,6 @@ read -r med min max <<EOT
 $(summary "$tmp/rate")
 EOT
 printf '%-52s %9s events/s  (%s-%s)\n' "xk-drain --type dns, JSON lines" "$med" "$min" "$max"
+
+# 8. connection tracking: real connections over a veth pair (its own script)
+sh "$top/tests/bench-conntrack.sh"
