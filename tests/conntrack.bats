@@ -70,6 +70,15 @@ slow_server() { # SIZE
 	return 1
 }
 
+# End the curls of the test's cgroup (a client in the background: its
+# connection closes, counted; $! is only the shell around it).
+kill_curl() {
+	local p
+	for p in $(cat "$CG/cgroup.procs"); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" != curl ] || kill "$p" 2>/dev/null || :
+	done
+}
+
 # curl in the namespace and the cgroup, at 2 MB/s, from slow_server.
 slow_get() { # SIZE
 	in_cg nsenter --net="/run/netns/$NS" curl -sS -o /dev/null --limit-rate 2M \
@@ -184,6 +193,7 @@ stats() { "$XK_TOP/build/xk-dump" "$XDPKIT_BPFFS"/cgroup/*/ct_stats; }
 	slow_server 8000000
 	xdp-attach --cgroup "$CG" conntrack
 	slow_get 8000000 >/dev/null &
+	c=$!
 	for _ in $(seq 50); do
 		sport=$(ip netns exec "$NS" ss -tn state established dst 198.18.21.1 |
 			awk 'NR > 1 { n = split($3, a, ":"); print a[n]; exit }')
@@ -202,8 +212,8 @@ stats() { "$XK_TOP/build/xk-dump" "$XDPKIT_BPFFS"/cgroup/*/ct_stats; }
 	[[ "${lines[0]}" == STATE*ROLE*LOCAL*REMOTE* ]]
 	printf '%s\n' "$output" | grep -q "^ESTABLISHED	passive	198.18.21.1.8080	198.18.21.2.$sport	[^	]*	[0-9]*	-	-$"
 	printf '%s\n' "$output" | grep -q "^ESTABLISHED	active	198.18.21.2.$sport	198.18.21.1.8080	[^	]*	[0-9]*	[0-9]*	curl$"
-	kill %1 2>/dev/null || :
-	wait || :
+	kill_curl
+	wait "$c" || :
 }
 
 @test "conntrack: a transient run attaches for itself and removes everything at its end" {
@@ -279,4 +289,120 @@ stats() { "$XK_TOP/build/xk-dump" "$XDPKIT_BPFFS"/cgroup/*/ct_stats; }
 	[ -z "$(ls "$XDPKIT_BPFFS/cgroup" 2>/dev/null)" ]
 	run xdp-conntrack --cgroup "$CG" --live
 	[ "$status" -eq 7 ]
+}
+
+@test "conntrack: xdp-attach --cgroup of a rebuilt object replaces the program, keeps the counters and the live table" {
+	server 1000
+	slow_server 8000000
+	xdp-attach --cgroup "$CG" conntrack
+	old=$(bpftool -j cgroup show "$CG" | jq '.[0].id')
+	get http://198.18.21.2:8080/1000 >/dev/null
+	[ "$(stats | jq -c '[.connects, .closed]')" = "[1,2]" ]
+	# a connection open across the upgrade
+	slow_get 8000000 >/dev/null &
+	c=$!
+	for _ in $(seq 50); do
+		[ "$("$XK_TOP/build/xk-dump" "$XDPKIT_BPFFS"/cgroup/*/conns | jq -s length)" -eq 2 ] && break
+		sleep 0.1
+	done
+	lib=$BATS_TEST_TMPDIR/lib
+	mkdir -p "$lib"
+	cp "$XK_TOP/build/xk-dump" "$XK_TOP/build/xk-drain" "$XK_TOP/build/xdpkit.bpf.o" "$lib/"
+	cp "$XK_TOP/build/test/ct_rebuilt.bpf.o" "$lib/conntrack.bpf.o"
+	XDPKIT_LIBEXEC=$lib run xdp-attach --cgroup "$CG" conntrack
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"conntrack programs replaced"* ]]
+	# one program, the new one; the old one off
+	[ "$(bpftool -j cgroup show "$CG" | jq length)" -eq 1 ]
+	new=$(bpftool -j cgroup show "$CG" | jq '.[0].id')
+	[ "$new" != "$old" ]
+	[ "$(bpftool -j prog show pinned "$(echo "$XDPKIT_BPFFS"/cgroup/*)/xdpkit_sockops" | jq .id)" = "$new" ]
+	[ -z "$(ls -d "$XDPKIT_BPFFS"/cgroup/*/_new 2>/dev/null)" ]
+	# the counters and the open connection kept: its close is counted
+	[ "$(stats | jq -c '[.connects, .closed]')" = "[2,2]" ]
+	[ "$("$XK_TOP/build/xk-dump" "$XDPKIT_BPFFS"/cgroup/*/conns | jq -s length)" -eq 2 ]
+	kill_curl
+	wait "$c" || :
+	for _ in $(seq 50); do
+		[ "$(stats | jq .closed)" -eq 4 ] && break
+		sleep 0.1
+	done
+	[ "$(stats | jq -c '[.connects, .closed, .active, .passive]')" = "[2,4,2,2]" ]
+	XDPKIT_LIBEXEC=$lib run xdp-attach --cgroup "$CG" conntrack
+	[[ "$output" == *"already attached"* ]]
+	run xdp-status
+	[[ "$output" == *"cgroup $(cd "$CG" && pwd -P): ok, conntrack"* ]]
+}
+
+@test "conntrack: xk-drain --type tcp and xk-dump of the live table under valgrind: no leaks, no errors" {
+	server 1000
+	slow_server 8000000
+	xdp-attach --cgroup "$CG" conntrack
+	d=$(echo "$XDPKIT_BPFFS"/cgroup/*)
+	XK_SHARE=$XK_TOP/lib sh -c '. "$XK_SHARE/xdpkit.sh"; xk_map_write "$1/conntrack" 0 "{\"deadline\":0,\"pid\":$$,\"attached\":0,\"events\":62}"' x "$d"
+	valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+		--suppressions="$XK_TOP/tests/valgrind.supp" \
+		"$XK_TOP/build/xk-drain" --type tcp --cgroup "$CG" --stats "$d/ct_stats" --keepalive "$d/conntrack" \
+		--prog "$d/xdpkit_sockops" --count 7 --duration 30 "$d/ct_events" >"$BATS_TEST_TMPDIR/ev" 2>"$BATS_TEST_TMPDIR/err" &
+	CT_PID=$!
+	armed
+	get http://198.18.21.2:8080/1000 >/dev/null
+	rc=0
+	wait "$CT_PID" || rc=$?
+	CT_PID=""
+	cat "$BATS_TEST_TMPDIR/err" "$BATS_TEST_TMPDIR/ev"
+	[ "$rc" -eq 0 ]
+	# connect, established (both ends), FIN_WAIT1 and FIN_WAIT2 or
+	# CLOSE_WAIT and LAST_ACK on the two ends..., the closes: the first 7
+	[ "$(jq -s -c 'map(.event) | group_by(.) | map({(.[0]): length}) | add | [.connect, .established]' "$BATS_TEST_TMPDIR/ev")" = "[1,2]" ]
+	# the live table, an open connection in it
+	slow_get 8000000 >/dev/null &
+	c=$!
+	for _ in $(seq 50); do
+		[ "$("$XK_TOP/build/xk-dump" "$d/conns" | jq -s length)" -eq 2 ] && break
+		sleep 0.1
+	done
+	valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+		--suppressions="$XK_TOP/tests/valgrind.supp" \
+		"$XK_TOP/build/xk-dump" --type conn "$d/conns" >"$BATS_TEST_TMPDIR/conns" 2>"$BATS_TEST_TMPDIR/vg" ||
+		{ cat "$BATS_TEST_TMPDIR/vg"; false; }
+	cat "$BATS_TEST_TMPDIR/conns"
+	[ "$(jq -s -c 'map([.role, .comm]) | sort' "$BATS_TEST_TMPDIR/conns")" = '[["active","curl"],["passive",null]]' ]
+	kill_curl
+	wait "$c" || :
+}
+
+@test "conntrack from an installed copy under cron's environment: a transient run, attach, --live, status, detach" {
+	prefix=$BATS_TEST_TMPDIR/prefix
+	make -C "$XK_TOP" --no-print-directory -s install PREFIX="$prefix" >/dev/null
+	[ -f "$prefix/lib/xdpkit/conntrack.bpf.o" ]
+	server 1000
+	cd /
+	# cron's environment: no HOME, no TTY, PATH without sbin
+	cron() {
+		env -i PATH=/usr/bin:/bin SHELL=/bin/sh LOGNAME=root XDPKIT_BPFFS="$XDPKIT_BPFFS" \
+			XDPKIT_RUNDIR="$XDPKIT_RUNDIR" "$@" </dev/null
+	}
+	cron "$prefix/bin/xdp-conntrack" --cgroup "$CG" --count 2 --json >"$BATS_TEST_TMPDIR/ev" 2>"$BATS_TEST_TMPDIR/err" &
+	CT_PID=$!
+	armed
+	get http://198.18.21.2:8080/1000 >/dev/null
+	wait "$CT_PID"
+	CT_PID=""
+	cat "$BATS_TEST_TMPDIR/err" "$BATS_TEST_TMPDIR/ev"
+	[ "$(jq -s -c 'map([.event, .role, .bytes_sent, .bytes_received]) | sort' "$BATS_TEST_TMPDIR/ev")" = \
+		'[["close","active",84,1202],["close","passive",1202,84]]' ]
+	[ -z "$(bpftool cgroup show "$CG")" ]
+	run cron "$prefix/bin/xdp-attach" --cgroup "$CG" conntrack
+	[ "$status" -eq 0 ]
+	run cron "$prefix/bin/xdp-status"
+	[[ "$output" == *"cgroup $(cd "$CG" && pwd -P): ok, conntrack"* ]]
+	run cron "$prefix/bin/xdp-conntrack" --cgroup "$CG" --live
+	[ "$status" -eq 0 ]
+	[ "$output" = "no live connections" ]
+	run cron "$prefix/bin/xdp-detach" --cgroup "$CG"
+	[ "$status" -eq 0 ]
+	[ -z "$(bpftool cgroup show "$CG")" ]
+	make -C "$XK_TOP" --no-print-directory -s uninstall PREFIX="$prefix" >/dev/null
+	[ ! -e "$prefix" ]
 }

@@ -142,7 +142,7 @@ xk_mod_conntrack_detach() { # DIR
 # object's. Under the cgroup's lock. Prints what it did: attached, already,
 # or replaced.
 xk_ct_attach() {
-	local dir id new log m old_id sum set_ what
+	local dir new log m old_id sum set_ what
 	dir=$(xk_cg_dir "$cg_id")
 	sum=$(cksum <"$XK_CT_OBJ" | cut -d' ' -f1)
 	xk_own_dir "$XK_ROOT/cgroup" "$XK_ROOT"
@@ -181,7 +181,6 @@ xk_ct_attach() {
 	xk_map_write "$new/map/ct_scope" 0 "$(jq -nc --argjson id "$cg_id" --arg p "$cg_path" '{cgroup_id: $id, path: $p}')"
 	[ ! -e "$dir/conntrack" ] || printf '%s ' "$@" | grep -qF "$dir/conntrack " ||
 		xk_map_write "$new/map/conntrack" 0 "$(xk_dump "$dir/conntrack")" 2>/dev/null || :
-	id=$(bpftool -j prog show pinned "$new/prog/$XK_CT_PROG" | jq -r .id)
 	# the new program on before the old one off: no connection goes unseen
 	bpftool cgroup attach "$cg_path" sock_ops pinned "$new/prog/$XK_CT_PROG" multi || {
 		rm -rf "$new"
@@ -202,7 +201,6 @@ xk_ct_attach() {
 	mv "$new/prog/$XK_CT_PROG" "$dir/" || die "$EX_FAIL" "cannot move the program into $dir"
 	rm -rf "$new"
 	printf '%s\n' "$sum" >"$XK_RUNDIR/$(xk_cg_lockname "$cg_id").object"
-	[ "$id" != "" ] || :
 	echo "$what"
 }
 
