@@ -23,14 +23,10 @@ top=$(cd "$(dirname -- "$0")/.." && pwd)
 XK_SHARE=$top/lib
 # shellcheck source=lib/xdpkit.sh
 . "$XK_SHARE/xdpkit.sh"
+# shellcheck source=tests/bench-lib.sh
+. "$top/tests/bench-lib.sh"
 XK_PROG=bench
-rounds=${BENCH_ROUNDS:-5}
-secs=${BENCH_SECONDS:-3}
-xk_check_uint BENCH_ROUNDS "$rounds"
-xk_check_uint BENCH_SECONDS "$secs"
-if [ "$rounds" -lt 1 ] || [ "$secs" -lt 1 ]; then
-	xk_usage "BENCH_ROUNDS and BENCH_SECONDS: at least 1"
-fi
+xkb_settings 5
 xk_require_root
 xk_require_build
 xk_require_tool iperf3 iperf3
@@ -74,13 +70,7 @@ in_cg() { # [-n] COMMAND...
 }
 
 mkdir "$cg"
-ip netns add "$ns"
-ip link add "$a" type veth peer name "$b" netns "$ns"
-ip addr add 198.18.92.1/24 dev "$a"
-ip -n "$ns" addr add 198.18.92.2/24 dev "$b"
-ip link set "$a" up
-ip -n "$ns" link set "$b" up
-ip -n "$ns" link set lo up
+xkb_pair "$ns" "$a" "$b" 198.18.92
 in_cg -n "$connrate" serve 198.18.92.2 7000 >/dev/null 2>&1 &
 in_cg -n iperf3 -s -B 198.18.92.2 >/dev/null 2>&1 &
 for _ in $(seq 50); do
@@ -158,12 +148,7 @@ while [ "$r" -lt "$rounds" ]; do
 	done
 done
 
-# "median spread" of the numbers in FILE
-stat() {
-	sort -g "$1" | awk '{ a[NR] = $1 } END {
-		m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
-		printf "%.2f %.2f\n", m, a[NR] - a[1] }'
-}
+stat() { xkb_stat "$1" 2; }
 # "median (spread) ratio" of FILE against REF's median; FORMAT for the
 # figures
 cell() { # FILE REF FORMAT

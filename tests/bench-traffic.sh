@@ -27,14 +27,10 @@ top=$(cd "$(dirname -- "$0")/.." && pwd)
 XK_SHARE=$top/lib
 # shellcheck source=lib/xdpkit.sh
 . "$XK_SHARE/xdpkit.sh"
+# shellcheck source=tests/bench-lib.sh
+. "$top/tests/bench-lib.sh"
 XK_PROG=bench-traffic
-rounds=${BENCH_ROUNDS:-3}
-secs=${BENCH_SECONDS:-3}
-xk_check_uint BENCH_ROUNDS "$rounds"
-xk_check_uint BENCH_SECONDS "$secs"
-if [ "$rounds" -lt 1 ] || [ "$secs" -lt 1 ]; then
-	xk_usage "BENCH_ROUNDS and BENCH_SECONDS: at least 1"
-fi
+xkb_settings 3
 xk_require_root
 xk_require_build
 xk_require_tool iperf3 iperf3
@@ -57,13 +53,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-ip netns add "$ns"
-ip link add "$a" type veth peer name "$b" netns "$ns"
-ip addr add 198.18.91.1/24 dev "$a"
-ip -n "$ns" addr add 198.18.91.2/24 dev "$b"
-ip link set "$a" up
-ip -n "$ns" link set "$b" up
-ip -n "$ns" link set lo up
+xkb_pair "$ns" "$a" "$b" 198.18.91
 mac_a=$(cat "/sys/class/net/$a/address")
 mac_b=$(ip -n "$ns" -j link show dev "$b" | jq -r '.[0].address')
 iperf3 -s -B 198.18.91.1 -D --pidfile "$tmp/iperf.pid" >/dev/null
@@ -171,12 +161,7 @@ while [ "$r" -lt "$rounds" ]; do
 	done
 done
 
-# "median spread" of the numbers in FILE
-stat() {
-	sort -g "$1" | awk '{ a[NR] = $1 } END {
-		m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
-		printf "%.3f %.3f\n", m, a[NR] - a[1] }'
-}
+stat() { xkb_stat "$1" 3; }
 # One cell: the median (spread) of FILE, and a figure of that median ($1)
 # and REF's median ($2) by the awk printf arguments ARGS.
 cell() { # FILE REF FORMAT ARGS

@@ -41,26 +41,11 @@ static int addr(const char *host, const char *port, struct sockaddr_storage *ss,
 	return 0;
 }
 
-/* Read exactly n bytes (0), or fail (-1) */
-static int readn(int fd, char *buf, size_t n)
+/* Read (out 0) or write (out 1) exactly n bytes: 0, or -1 */
+static int full(int fd, char *buf, size_t n, int out)
 {
 	while (n > 0) {
-		ssize_t r = read(fd, buf, n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		buf += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
-static int writen(int fd, const char *buf, size_t n)
-{
-	while (n > 0) {
-		ssize_t r = write(fd, buf, n);
+		ssize_t r = out ? write(fd, buf, n) : read(fd, buf, n);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -95,8 +80,8 @@ static int serve(const struct sockaddr_storage *ss, socklen_t len)
 			return 1;
 		}
 		/* a client that goes away mid-way is its own failure */
-		if (readn(c, buf, MSG) == 0)
-			(void)writen(c, buf, MSG);
+		if (full(c, buf, MSG, 0) == 0)
+			(void)full(c, buf, MSG, 1);
 		close(c);
 	}
 }
@@ -124,8 +109,8 @@ static int run(const struct sockaddr_storage *ss, socklen_t len, double secs)
 			return 1;
 		}
 		errno = 0;
-		if (connect(c, (const struct sockaddr *)ss, len) || writen(c, req, MSG) ||
-		    readn(c, resp, MSG) || read(c, resp + MSG, 1) != 0) {
+		if (connect(c, (const struct sockaddr *)ss, len) || full(c, req, MSG, 1) ||
+		    full(c, resp, MSG, 0) || read(c, resp + MSG, 1) != 0) {
 			fprintf(stderr, "connrate: connection %lu: %s\n", n + 1,
 				errno ? strerror(errno) : "short answer");
 			close(c);
