@@ -174,10 +174,16 @@ stats() { "$XK_TOP/build/xk-dump" "$XDPKIT_BPFFS"/cgroup/*/ct_stats; }
 	c=$!
 	sleep 0.5
 	# frames to the client dropped for 0.6 s while the server sends: it
-	# retransmits
-	ip -n "$NS" link set dev "$B" xdp obj "$XK_TOP/build/test/drop.bpf.o" sec xdp
+	# retransmits. Loaded by bpftool into the test's pins (ip's own loader
+	# would leave its /sys/fs/bpf/{tc,ip,xdp} behind on the host)
+	[ -e /sys/fs/bpf/tc ] && had_tc=1 || had_tc=0
+	mkdir -p "$XDPKIT_BPFFS"
+	bpftool prog load "$XK_TOP/build/test/drop.bpf.o" "$XDPKIT_BPFFS/drop" type xdp
+	nsenter --net="/run/netns/$NS" ip link set dev "$B" xdp pinned "$XDPKIT_BPFFS/drop"
 	sleep 0.6
 	ip -n "$NS" link set dev "$B" xdp off
+	rm -f "$XDPKIT_BPFFS/drop"
+	[ "$had_tc" = 1 ] || [ ! -e /sys/fs/bpf/tc ]
 	wait "$c"
 	wait "$CT_PID"
 	CT_PID=""
@@ -190,9 +196,9 @@ stats() { "$XK_TOP/build/xk-dump" "$XDPKIT_BPFFS"/cgroup/*/ct_stats; }
 }
 
 @test "conntrack: --live lists an open connection with its tuple" {
-	slow_server 8000000
+	slow_server 40000000
 	xdp-attach --cgroup "$CG" conntrack
-	slow_get 8000000 >/dev/null &
+	slow_get 40000000 >/dev/null &
 	c=$!
 	for _ in $(seq 50); do
 		sport=$(ip netns exec "$NS" ss -tn state established dst 198.18.21.1 |
@@ -293,13 +299,13 @@ stats() { "$XK_TOP/build/xk-dump" "$XDPKIT_BPFFS"/cgroup/*/ct_stats; }
 
 @test "conntrack: xdp-attach --cgroup of a rebuilt object replaces the program, keeps the counters and the live table" {
 	server 1000
-	slow_server 8000000
+	slow_server 40000000
 	xdp-attach --cgroup "$CG" conntrack
 	old=$(bpftool -j cgroup show "$CG" | jq '.[0].id')
 	get http://198.18.21.2:8080/1000 >/dev/null
 	[ "$(stats | jq -c '[.connects, .closed]')" = "[1,2]" ]
 	# a connection open across the upgrade
-	slow_get 8000000 >/dev/null &
+	slow_get 40000000 >/dev/null &
 	c=$!
 	for _ in $(seq 50); do
 		[ "$("$XK_TOP/build/xk-dump" "$XDPKIT_BPFFS"/cgroup/*/conns | jq -s length)" -eq 2 ] && break
@@ -336,7 +342,7 @@ stats() { "$XK_TOP/build/xk-dump" "$XDPKIT_BPFFS"/cgroup/*/ct_stats; }
 
 @test "conntrack: xk-drain --type tcp and xk-dump of the live table under valgrind: no leaks, no errors" {
 	server 1000
-	slow_server 8000000
+	slow_server 40000000
 	xdp-attach --cgroup "$CG" conntrack
 	d=$(echo "$XDPKIT_BPFFS"/cgroup/*)
 	XK_SHARE=$XK_TOP/lib sh -c '. "$XK_SHARE/xdpkit.sh"; xk_map_write "$1/conntrack" 0 "{\"deadline\":0,\"pid\":$$,\"attached\":0,\"events\":62}"' x "$d"
@@ -356,7 +362,7 @@ stats() { "$XK_TOP/build/xk-dump" "$XDPKIT_BPFFS"/cgroup/*/ct_stats; }
 	# CLOSE_WAIT and LAST_ACK on the two ends..., the closes: the first 7
 	[ "$(jq -s -c 'map(.event) | group_by(.) | map({(.[0]): length}) | add | [.connect, .established]' "$BATS_TEST_TMPDIR/ev")" = "[1,2]" ]
 	# the live table, an open connection in it
-	slow_get 8000000 >/dev/null &
+	slow_get 40000000 >/dev/null &
 	c=$!
 	for _ in $(seq 50); do
 		[ "$("$XK_TOP/build/xk-dump" "$d/conns" | jq -s length)" -eq 2 ] && break
