@@ -28,7 +28,7 @@ SHELL_FILES := $(BIN) $(wildcard lib/*.sh lib/modules/*.sh) $(wildcard tests/*.s
 # Debian/Ubuntu packages: to build, to run, to test.
 DEPS_BUILD := make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config
 DEPS_RUN := bpftool iproute2 jq util-linux ethtool
-DEPS_TEST := bats shellcheck dash busybox valgrind tcpdump python3 procps iputils-ping curl tmux iperf3 netsniff-ng tshark dnsmasq-base bind9-dnsutils
+DEPS_TEST := bats shellcheck dash busybox valgrind tcpdump python3 procps iputils-ping curl tmux iperf3 netsniff-ng tshark dnsmasq-base bind9-dnsutils prometheus prometheus-node-exporter socat gnuplot-nox systemd
 
 ifeq ($(V),1)
 Q :=
