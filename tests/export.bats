@@ -7,7 +7,7 @@ load helpers
 
 setup() {
 	xk_setup
-	PIDS="" NS2=""
+	PIDS="" NS2="" CG="" STATS=""
 }
 
 teardown() {
@@ -15,6 +15,12 @@ teardown() {
 	for p in $PIDS; do kill "$p" 2>/dev/null || :; done
 	for p in $PIDS; do wait "$p" 2>/dev/null || :; done
 	mountpoint -q "$BATS_TEST_TMPDIR/full" 2>/dev/null && umount "$BATS_TEST_TMPDIR/full"
+	[ -z "$STATS" ] || sysctl -qw "kernel.bpf_stats_enabled=$STATS"
+	if [ -n "$CG" ]; then
+		xdp-detach --cgroup "$CG" >/dev/null 2>&1 || :
+		for p in $(cat "$CG/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null || :; done
+		for _ in $(seq 50); do rmdir "$CG" 2>/dev/null && break; sleep 0.1; done
+	fi
 	[ -z "$NS2" ] || ip netns del "$NS2" 2>/dev/null || :
 	ip link del "${A}2" 2>/dev/null || :
 	xk_teardown
@@ -403,4 +409,87 @@ for i in range(11): s.sendto(b"u" * 200, ("198.18.77.2", 5300))'
 		"$prefix/bin/xdp-prom" "$A" --textfile "$BATS_TEST_TMPDIR/cron" </dev/null
 	[ "$status" -eq 0 ]
 	grep -qx "xdpkit_packets_total{iface=\"$A\",dir=\"ingress\"} 6" "$BATS_TEST_TMPDIR/cron/xdpkit.prom"
+}
+
+@test "the Grafana dashboard: every panel's query returns data from a real Prometheus scraping traffic, DNS, connections and the kernel's BPF statistics" {
+	xk_addrs
+	STATS=$(sysctl -n kernel.bpf_stats_enabled)
+	sysctl -qw kernel.bpf_stats_enabled=1
+	CG=$(findmnt -t cgroup2 -n -o TARGET | head -n 1)/xktest-$XK_ID
+	mkdir "$CG"
+	xdp-attach "$A" stats dns
+	xdp-attach --cgroup "$CG" conntrack
+	xk_http_server 8080 198.18.77.2 5000
+	PIDS="$PIDS $SRV_PID"
+	# a resolver in the namespace, on the CPU the client runs on (a query
+	# and its response on one CPU are matched)
+	cpu=$(($(nproc) - 1))
+	printf 'no-resolv\nno-hosts\nbind-interfaces\nlisten-address=198.18.77.2\nlocal=/example.test/\nhost-record=h.example.test,198.18.1.2\n' \
+		>"$BATS_TEST_TMPDIR/dnsmasq.conf"
+	ip netns exec "$NS" taskset -c "$cpu" dnsmasq --keep-in-foreground --conf-file="$BATS_TEST_TMPDIR/dnsmasq.conf" \
+		--log-facility=- >/dev/null 2>&1 3>&- &
+	PIDS="$PIDS $!"
+	port=$(free_port)
+	socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" EXEC:"$XK_TOP/bin/xdp-prom --http" 3>&- &
+	PIDS="$PIDS $!"
+	prom_start "  - job_name: xdpkit
+    scrape_interval: 4s
+    scrape_timeout: 4s
+    static_configs: [{targets: ['127.0.0.1:$port']}]"
+	# traffic of every kind, for two scrapes and more
+	for _ in 1 2 3 4; do
+		taskset -c "$cpu" dig +short +tries=3 +time=1 @198.18.77.2 h.example.test A >/dev/null
+		taskset -c "$cpu" dig +short +tries=3 +time=1 @198.18.77.2 nx.example.test A >/dev/null
+		xk_craft_in udp4 3
+		sh -c 'echo $$ >"$0/cgroup.procs" && exec curl -s -o /dev/null http://198.18.77.2:8080/file' "$CG"
+		sleep 2
+	done
+	[ "$(prom_wait 'xdpkit_tcp_opens_total{role="active"}' 4)" = 4 ]
+	[ "$(prom_wait "sum(xdpkit_dns_answered_total{iface=\"$A\"})" 8)" = 8 ]
+	# three scrapes or more in the last minute: rates have two samples
+	[ "$(prom_wait 'count(count_over_time(up{job="xdpkit"}[1m]) > 2)' 1)" = 1 ]
+	jq -r '.panels[] | select(.targets != null) | .title as $t | .targets[] | "\($t)\t\(.expr)"' \
+		"$XK_TOP/examples/grafana/xdpkit.json" >"$BATS_TEST_TMPDIR/queries"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/queries")" -ge 20 ]
+	fail=0
+	while IFS="$(printf '\t')" read -r title expr; do
+		q=$(printf '%s' "$expr" | sed 's/\$instance/.+/g; s/\$iface/.+/g; s/\$__rate_interval/1m/g; s/\$__range/5m/g')
+		n=$(prom_query "$q" | jq 'map(select(.value | isnan | not)) | length')
+		echo "$n  $title: $q"
+		[ "$n" -gt 0 ] || fail=1
+	done <"$BATS_TEST_TMPDIR/queries"
+	[ "$fail" = 0 ]
+}
+
+@test "xdp-plot: a PNG and an SVG of rates, protocol mix and frame sizes from the snapshot history; fewer than two snapshots: exit 7" {
+	xk_addrs
+	xdp-attach "$A" stats
+	dir=$BATS_TEST_TMPDIR/snap
+	xdp-snapshot "$A" --dir "$dir" >/dev/null
+	run xdp-plot "$dir" --out "$BATS_TEST_TMPDIR/one.png"
+	[ "$status" -eq 7 ]
+	[ ! -e "$BATS_TEST_TMPDIR/one.png" ]
+	for n in 20 60 5; do
+		sleep 1
+		xk_send_in "$n" 300
+		xk_craft_in udp4 "$n"
+		xdp-snapshot "$A" --dir "$dir" >/dev/null
+	done
+	cd "$BATS_TEST_TMPDIR"
+	run xdp-plot "$dir" --out rates.png
+	[ "$status" -eq 0 ]
+	[ "$output" = rates.png ]
+	[ "$(head -c 8 rates.png | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ]
+	# width and height from the IHDR chunk: 1400 x 1000
+	[ "$(od -An -tu1 -j 16 -N 8 rates.png | tr -s ' ')" = " 0 0 5 120 0 0 3 232" ]
+	run xdp-plot "$dir" --out rates.svg --iface "$A"
+	[ "$status" -eq 0 ]
+	grep -q '<svg' rates.svg
+	grep -q 'packets per second' rates.svg
+	grep -q 'protocol mix' rates.svg
+	grep -q "xdpkit: $A" rates.svg
+	run xdp-plot "$dir" --out rates.txt
+	[ "$status" -eq 2 ]
+	run xdp-plot "$dir" --iface xknosuch0 --out x.png
+	[ "$status" -eq 7 ]
 }
