@@ -21,7 +21,7 @@ nothing_attached() {
 }
 
 @test "every command has --help, generated from its header, exit 0" {
-	for c in xdp-attach xdp-detach xdp-stats xdp-status xdp-check xdp-capture xdp-dns; do
+	for c in $(ls "$XK_TOP/bin"); do
 		run "$c" --help
 		[ "$status" -eq 0 ]
 		[[ "${lines[0]}" == "$c - "* ]]
@@ -38,6 +38,37 @@ nothing_attached() {
 			[ "${#lines[@]}" -eq 1 ]
 			[[ "${lines[0]}" == "$c: error: "* ]]
 		done
+	done
+}
+
+@test "xdp-prom, xdp-snapshot, xdp-plot: bad names and values are refused before use (exit 2, one line)" {
+	mkdir "$BATS_TEST_TMPDIR/d"
+	for bad in "a b" "eth0;reboot" "-x" ".."; do
+		for c in xdp-prom xdp-snapshot; do
+			run "$c" "$bad"
+			one_line_error 2 "$c"
+		done
+		[ "$bad" = -x ] && continue # a value there, and a valid name
+		run xdp-plot "$BATS_TEST_TMPDIR/d" --iface "$bad"
+		one_line_error 2 xdp-plot
+	done
+	for args in "xdp-prom --ports x" "xdp-prom --ports 99999" "xdp-prom --ports=" "xdp-prom --textfile /nonexistent/d" \
+		"xdp-prom --textfile $BATS_TEST_TMPDIR/d --http" "xdp-prom --bogus" "xdp-prom --netns bad/ns" \
+		"xdp-snapshot --keep -1" "xdp-snapshot --keep x" "xdp-snapshot --top 1.5" "xdp-snapshot --json" \
+		"xdp-snapshot --rates --keep 3" "xdp-snapshot --rates a b c" "xdp-snapshot --rates /nonexistent/a /nonexistent/b" \
+		"xdp-plot" "xdp-plot /nonexistent/d" "xdp-plot $BATS_TEST_TMPDIR/d --out x.gif" \
+		"xdp-plot $BATS_TEST_TMPDIR/d --since x" "xdp-plot $BATS_TEST_TMPDIR/d $BATS_TEST_TMPDIR/d"; do
+		# shellcheck disable=SC2086 # the words of each case
+		run $args
+		echo "$args: $output"
+		one_line_error 2 "${args%% *}"
+	done
+	# nothing written anywhere by a refused command
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/d")" ]
+	# not root: exit 3 (xdp-plot needs no root: it reads files)
+	for c in xdp-prom xdp-snapshot; do
+		run xk_as_nobody "$XK_TOP/bin/$c"
+		one_line_error 3 "$c"
 	done
 }
 
