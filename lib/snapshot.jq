@@ -85,3 +85,23 @@ def xk_rates_text:
 		     + map([where, .dir] + (if .valid then [(.qps * 10 | round / 10), (.rps * 10 | round / 10)] else ["-", .reason] end))
 		     | xk_aligned)
 	 else empty end);
+
+# The flows of the newer snapshot with what they carried since the older:
+# their increase when the older has the same flow (same first_seen, no
+# reboot or re-attach between), else all of it (a flow that began, or began
+# again after an eviction, in between). Flows of the older that the newer
+# lacks (evicted, or out of its top N) are not there: their share is
+# unknown. Lines as the flow lines, packets and bytes the increases.
+def xk_flow_deltas($a; $b):
+	($a | xk_snap_head) as $ha | ($b | xk_snap_head) as $hb
+	| ($a | map(select(.type == "status" and .scope != "cgroup")) | map({key: ([.iface, .netns] | tojson), value: .attached_at}) | from_entries) as $ata
+	| ($a | map(select(.type == "flow"))
+		| map({key: ([.iface, .netns, .dir, .family, .proto, .src, .sport, .dst, .dport] | tojson), value: .}) | from_entries) as $fa
+	| $b[] | select(.type == "flow") | . as $f
+	| ($b | map(select(.type == "status" and .iface == $f.iface and .netns == $f.netns)) | first | .attached_at) as $at
+	| $fa[[.iface, .netns, .dir, .family, .proto, .src, .sport, .dst, .dport] | tojson] as $o
+	| if $ha.boot_id == $hb.boot_id and $ata[[.iface, .netns] | tojson] == $at
+	     and $o != null and $o.first_seen == .first_seen and .packets >= $o.packets then
+		.packets -= $o.packets | .bytes -= $o.bytes
+	  else . end
+	| select(.packets > 0);

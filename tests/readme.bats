@@ -4,8 +4,20 @@
 
 load helpers
 
-setup() { xk_setup; }
-teardown() { xk_teardown; }
+setup() {
+	xk_setup
+	CG="" SRV_PID=""
+}
+
+teardown() {
+	[ -z "$SRV_PID" ] || kill "$SRV_PID" 2>/dev/null || :
+	if [ -n "$CG" ]; then
+		xdp-detach --cgroup "$CG" >/dev/null 2>&1 || :
+		for p in $(cat "$CG/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null || :; done
+		for _ in $(seq 50); do rmdir "$CG" 2>/dev/null && break; sleep 0.1; done
+	fi
+	xk_teardown
+}
 
 # The example commands of README.md, one a line, made runnable here.
 readme_examples() {
@@ -108,4 +120,58 @@ recipe() { # N [MAP]
 	tc filter del dev "$A" ingress pref 22596 handle 1 bpf
 	run bash -c "${ex[3]}"
 	[ "$output" = "$A" ]
+}
+
+@test "README pipelines give the exact results" {
+	CG=$(findmnt -t cgroup2 -n -o TARGET | head -n 1)/xktest-$XK_ID
+	mkdir "$CG"
+	mapfile -t ex < <(readme_recipes pipelines | sed -e "s#-L lib #-L $XK_TOP/lib #" \
+		-e "s#--cgroup /system.slice --duration 60#--cgroup $CG --count 3#")
+	[ "${#ex[@]}" -eq 4 ]
+	xdp-attach "$A" stats dns
+	snap=$BATS_TEST_TMPDIR/snap
+	# 14 snapshots: the talkers of the first, before the hour, are not counted
+	xk_craft_in flood 5
+	xdp-snapshot "$A" --dir "$snap" >/dev/null
+	xk_craft_in udp4 3
+	for _ in $(seq 12); do xdp-snapshot "$A" --dir "$snap" --top 0 >/dev/null; done
+	xk_craft_in udp4 4
+	xk_craft_out udp4 2
+	sleep 1
+	xdp-snapshot "$A" --dir "$snap" >/dev/null
+	[ "$(ls "$snap" | wc -l)" = 14 ]
+	run bash -o pipefail -c "${ex[0]}"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# the hour runs from the second snapshot: of 198.18.9.1's 3 + 4 frames of
+	# 62 bytes the last 4; the 2 to 198.18.9.2; not the flood before
+	[ "$output" = "$(printf '198.18.9.1 %s\n198.18.9.2 %s' $((4 * 62)) $((2 * 62)))" ]
+	run bash -o pipefail -c "${ex[1]}"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'ingress udp/53 %s\negress udp/53 %s' $((7 * 62)) $((2 * 62)))" ]
+	# NXDOMAIN: 3 queries, one NXDOMAIN response
+	bash -o pipefail -c "${ex[2]}" >"$BATS_TEST_TMPDIR/nx" 2>"$BATS_TEST_TMPDIR/nx.err" 3>&- &
+	pid=$!
+	xk_dns_armed "$A"
+	xk_craft_in dns_q 3
+	xk_craft_out dns_resp 1
+	wait "$pid"
+	[ "$(cat "$BATS_TEST_TMPDIR/nx")" = '{"responses":1,"nxdomain":1,"share":1}' ]
+	# connection durations: 3 connections to a server in the namespace
+	ip addr add 198.18.78.1/24 dev "$A"
+	ip -n "$NS" addr add 198.18.78.2/24 dev "$B"
+	xk_http_server 8080 198.18.78.2 1000
+	bash -o pipefail -c "${ex[3]}" >"$BATS_TEST_TMPDIR/ct" 2>"$BATS_TEST_TMPDIR/ct.err" 3>&- &
+	pid=$!
+	for _ in $(seq 200); do
+		[ "$("$XK_TOP/build/xk-dump" "$XDPKIT_BPFFS"/cgroup/*/conntrack 2>/dev/null |
+			jq -r '.deadline != null and .deadline > now')" = true ] && break
+		sleep 0.1
+	done
+	for _ in 1 2 3; do
+		sh -c 'echo $$ >"$0/cgroup.procs" && exec curl -s -o /dev/null http://198.18.78.2:8080/file' "$CG"
+	done
+	wait "$pid"
+	cat "$BATS_TEST_TMPDIR/ct" "$BATS_TEST_TMPDIR/ct.err"
+	jq -e '.n == 3 and .p50 > 0 and .p50 <= .p90 and .p90 <= .p99 and .p99 < 5000' "$BATS_TEST_TMPDIR/ct"
 }
