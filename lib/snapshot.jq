@@ -14,8 +14,12 @@
 #   reattach   the interface was attached again between them (attached_at
 #              differs, or it was not attached in the older one): its
 #              counters started from zero
+#   new        a port not in the older snapshot (it may have been evicted,
+#              or out of its top N): its increase is unknown (a protocol
+#              not there before, in the same attach, counts from 0)
 #   backwards  a counter is lower than before without either: a port
 #              evicted from the full table and counted anew
+#   order      the newer snapshot is not later than the older
 include "format";
 
 def xk_snap_head: map(select(.type == "snapshot"))[0];
@@ -31,7 +35,12 @@ def xk_rates($a; $b):
 		| map({key: ("\(.type) " + xk_snap_key), value: .}) | from_entries) as $la
 	| $b[] | select(.type == "global" or .type == "proto" or .type == "port" or .type == "dns_stats")
 	| . as $l
-	| $la["\(.type) " + xk_snap_key] as $o
+	| ($la["\(.type) " + xk_snap_key]
+	   # a protocol is never evicted: absent before, in the same attach, is 0
+	   // (if .type == "proto" and $sa[[.iface, .netns] | tojson] != null
+	       and any($a[]; .type == "global" and .iface == $l.iface and .netns == $l.netns and .dir == $l.dir)
+	       then {packets: 0, bytes: 0, ts: ($a | map(select(.type == "global" and .iface == $l.iface and .netns == $l.netns))[0].ts)}
+	       else null end)) as $o
 	| ($b | map(select(.type == "status" and .iface == $l.iface and .netns == $l.netns)) | first) as $s
 	| (if .type == "dns_stats" then ["queries", "responses"] else ["packets", "bytes"] end) as $f
 	| (if $ha.boot_id != $hb.boot_id then "reboot"
@@ -42,6 +51,7 @@ def xk_rates($a; $b):
 	# the monotonic interval between the headers, moved by when each line was
 	# read after its header (wall clock, within one run: under a second)
 	| (if $dt == null or $o == null then null else $dt + (($l.ts - $hb.ts) - ($o.ts - $ha.ts)) end) as $dt
+	| ($why // (if $dt != null and $dt <= 0 then "order" else null end)) as $why
 	| ($why == null and $dt != null and $dt > 0) as $ok
 	| {type: "rate", what: (if .type == "dns_stats" then "dns" else .type end), iface, netns, dir}
 	  + (if .type == "proto" or .type == "port" then {proto} else {} end)
@@ -68,16 +78,17 @@ def xk_aligned:
 
 # The rate lines as a table, one section per kind.
 def xk_rates_text:
-	def rate: if .valid then [(.pps | xk_si), (.bps | xk_bits)] else ["-", .reason] end;
+	def pps: if . < 100 then (. * 10 | round / 10 | tostring) else xk_si end;
+	def rate: if .valid then [(.pps | pps), (.bps | xk_bits)] else ["-", .reason] end;
 	def where: .iface + (if .netns != null then "@\(.netns)" else "" end);
 	(if length == 0 then "no counters in common" else
 	 "between \(.[0].from | xk_time) and \(.[0].to | xk_time)"
-	   + (if .[0].interval != null then " (\(.[0].interval | round) s)" else "" end) end),
+	   + (if .[0].interval != null then " (\(.[0].interval * 10 | round / 10) s)" else "" end) end),
 	(map(select(.what == "global")) | if length > 0 then
 		"", ([["iface", "dir", "pps", "rate"]] + map([where, .dir] + rate) | xk_aligned) else empty end),
 	(map(select(.what == "proto")) | if length > 0 then
 		"", ([["iface", "dir", "proto", "pps", "rate"]] + map([where, .dir, .proto] + rate) | xk_aligned) else empty end),
-	(map(select(.what == "port" and .valid)) | sort_by(-.bps) | .[:10] | if length > 0 then
+	(map(select(.what == "port")) | sort_by(-(.bps // -1)) | .[:10] | if length > 0 then
 		"", ([["iface", "dir", "proto", "port", "pps", "rate"]] + map([where, .dir, .proto, .port] + rate) | xk_aligned)
 	 else empty end),
 	(map(select(.what == "dns")) | if length > 0 then
