@@ -23,12 +23,12 @@ BPF_OBJS := $(BUILD)/xdpkit.bpf.o $(BUILD)/conntrack.bpf.o $(BUILD)/pass.bpf.o $
 HELPERS := $(BUILD)/xk-dump $(BUILD)/xk-drain
 VERSION_FILE := $(BUILD)/version
 BIN := $(wildcard bin/xdp-*)
-SHELL_FILES := $(BIN) $(wildcard lib/*.sh lib/modules/*.sh) $(wildcard tests/*.sh examples/*.sh) .ci/run
+SHELL_FILES := $(BIN) $(wildcard lib/*.sh lib/modules/*.sh) $(wildcard tests/*.sh examples/*.sh) man/mkman.sh .ci/run
 
 # Debian/Ubuntu packages: to build, to run, to test.
 DEPS_BUILD := make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config
 DEPS_RUN := bpftool iproute2 jq util-linux ethtool
-DEPS_TEST := bats shellcheck dash busybox valgrind tcpdump python3 procps iputils-ping curl tmux iperf3 netsniff-ng tshark dnsmasq-base bind9-dnsutils prometheus prometheus-node-exporter socat gnuplot-nox systemd
+DEPS_TEST := man-db groff-base bats shellcheck dash busybox valgrind tcpdump python3 procps iputils-ping curl tmux iperf3 netsniff-ng tshark dnsmasq-base bind9-dnsutils prometheus prometheus-node-exporter socat gnuplot-nox systemd
 
 ifeq ($(V),1)
 Q :=
@@ -38,7 +38,15 @@ Q := @
 msg := @printf '  %-8s %s\n'
 endif
 
-all: $(BPF_OBJS) $(HELPERS) $(VERSION_FILE) ## build the BPF objects and helpers
+MANPAGES := $(patsubst bin/%,$(BUILD)/man/%.8,$(BIN))
+
+all: $(BPF_OBJS) $(HELPERS) $(VERSION_FILE) $(MANPAGES) ## build the BPF objects, helpers and man pages
+
+# A man page from each command's --help (man/mkman.sh): the two say the same.
+$(BUILD)/man/%.8: bin/% man/mkman.sh $(VERSION_FILE) | $(BUILD)
+	$(msg) MAN $@
+	$(Q)mkdir -p $(@D)
+	$(Q)sh man/mkman.sh $< "$$(cat $(VERSION_FILE))" >$@
 
 $(BUILD):
 	$(Q)mkdir -p $@
@@ -123,6 +131,8 @@ deps: ## install the missing Debian/Ubuntu packages (idempotent)
 lint: $(BPF_OBJS) ## shellcheck, dash parse, clang warnings as errors (BPF built with -Werror)
 	$(msg) SHCHECK "bin lib tests examples"
 	$(Q)shellcheck -s sh -x $(SHELL_FILES)
+	$(msg) SHCHECK "completion (bash)"
+	$(Q)shellcheck -s bash completion/xdpkit.bash
 	$(msg) DASH "parse"
 	$(Q)for f in $(SHELL_FILES); do dash -n $$f || exit 1; done
 	$(msg) JQ "lib/*.jq"
@@ -160,15 +170,25 @@ demo: need-root deps-auto ## install deps, build, attach to a throwaway veth pai
 # share/xdpkit/. The commands find the rest from their own place, so the
 # tree can be moved (DESTDIR) and still works.
 install: all ## install under $(DESTDIR)$(PREFIX)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/xdpkit $(DESTDIR)$(PREFIX)/share/xdpkit/modules
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/xdpkit $(DESTDIR)$(PREFIX)/share/xdpkit/modules \
+		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/doc/xdpkit \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 0644 $(BUILD)/xdpkit.bpf.o $(BUILD)/conntrack.bpf.o $(VERSION_FILE) $(DESTDIR)$(PREFIX)/lib/xdpkit/
 	install -m 0755 $(HELPERS) $(BIN) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 lib/*.sh lib/*.jq $(DESTDIR)$(PREFIX)/share/xdpkit/
 	install -m 0644 lib/modules/*.sh $(DESTDIR)$(PREFIX)/share/xdpkit/modules/
+	install -m 0644 $(MANPAGES) $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/xdpkit/
+	install -m 0644 completion/xdpkit.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/xdpkit
+	for f in $(BIN); do ln -sf xdpkit $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$${f##*/}; done
 
 uninstall: ## remove what install put there (and the directories it made, when empty)
 	for f in $(BIN) $(HELPERS); do rm -f $(DESTDIR)$(PREFIX)/bin/$${f##*/}; done
-	rm -rf $(DESTDIR)$(PREFIX)/lib/xdpkit $(DESTDIR)$(PREFIX)/share/xdpkit
+	for f in $(BIN); do rm -f $(DESTDIR)$(PREFIX)/share/man/man8/$${f##*/}.8 $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$${f##*/}; done
+	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/xdpkit
+	-rmdir $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/bash-completion 2>/dev/null
+	rm -rf $(DESTDIR)$(PREFIX)/lib/xdpkit $(DESTDIR)$(PREFIX)/share/xdpkit $(DESTDIR)$(PREFIX)/share/doc/xdpkit
+	-rmdir $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man $(DESTDIR)$(PREFIX)/share/doc 2>/dev/null
 	-rmdir $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/share $(DESTDIR)$(PREFIX) 2>/dev/null
 
 clean: ## remove build/
