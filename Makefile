@@ -26,9 +26,9 @@ BIN := $(wildcard bin/xdp-*)
 SHELL_FILES := $(BIN) $(wildcard lib/*.sh lib/modules/*.sh) $(wildcard tests/*.sh examples/*.sh) man/mkman.sh .ci/run
 
 # Debian/Ubuntu packages: to build, to run, to test.
-DEPS_BUILD := make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config
+DEPS_BUILD := make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config libnats-dev
 DEPS_RUN := bpftool iproute2 jq util-linux ethtool
-DEPS_TEST := man-db groff-base bats shellcheck dash busybox valgrind tcpdump python3 procps iputils-ping curl tmux iperf3 netsniff-ng tshark dnsmasq-base bind9-dnsutils prometheus prometheus-node-exporter socat gnuplot-nox systemd
+DEPS_TEST := nats-server man-db groff-base bats shellcheck dash busybox valgrind tcpdump python3 procps iputils-ping curl tmux iperf3 netsniff-ng tshark dnsmasq-base bind9-dnsutils prometheus prometheus-node-exporter socat gnuplot-nox systemd
 
 ifeq ($(V),1)
 Q :=
@@ -101,15 +101,16 @@ $(BUILD)/xk-dump: helpers/xk-dump.c helpers/btfjson.c helpers/btfjson.h $(VERSIO
 	$(msg) CC $@
 	$(Q)$(CC) $(HELPER_CFLAGS) -o $@ helpers/xk-dump.c helpers/btfjson.c $(HELPER_LIBS)
 
-$(BUILD)/xk-drain: helpers/xk-drain.c helpers/btfjson.c helpers/btfjson.h $(VERSION_FILE) | $(BUILD) build-tools
+$(BUILD)/xk-drain: helpers/xk-drain.c helpers/btfjson.c helpers/btfjson.h helpers/natspub.c helpers/natspub.h $(VERSION_FILE) | $(BUILD) build-tools
 	$(msg) CC $@
-	$(Q)$(CC) $(HELPER_CFLAGS) -o $@ helpers/xk-drain.c helpers/btfjson.c $(HELPER_LIBS) -lpthread
+	$(Q)$(CC) $(HELPER_CFLAGS) -o $@ helpers/xk-drain.c helpers/btfjson.c helpers/natspub.c $(HELPER_LIBS) -lnats -lpthread
 
 # Fail early, with the fix, when a build tool is missing.
 build-tools:
 	@command -v $(CLANG) >/dev/null || { echo "make: $(CLANG) not found: run 'sudo make deps' (package clang)" >&2; exit 1; }
 	@command -v $(CC) >/dev/null || { echo "make: $(CC) not found: run 'sudo make deps' (package gcc)" >&2; exit 1; }
 	@pkg-config --exists libbpf 2>/dev/null || test -r /usr/include/bpf/libbpf.h || { echo "make: libbpf not found: run 'sudo make deps' (package libbpf-dev)" >&2; exit 1; }
+	@test -r /usr/include/nats/nats.h || { echo "make: libnats not found: run 'sudo make deps' (package libnats-dev)" >&2; exit 1; }
 	@test -d $(ARCH_INC)/asm || { echo "make: $(ARCH_INC)/asm missing: install linux-libc-dev" >&2; exit 1; }
 
 deps: ## install the missing Debian/Ubuntu packages (idempotent)

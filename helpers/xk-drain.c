@@ -7,7 +7,11 @@
  *                 [--keepalive PIN] [--count N] [--duration SEC]
  *                 [--pcapng FILE | --pcap FILE] [--watch-fd FD]
  *                 [--label TEXT] [--owner PID] [--summary FILE]
- *                 [--snaplen N] [--quiet] RINGBUF_PIN
+ *                 [--snaplen N] [--quiet]
+ *                 [--nats URL [--subject PREFIX] [--stream NAME] [--max-unacked BYTES]]
+ *                 RINGBUF_PIN
+ *        xk-drain --nats URL --stdin --type NAME [--iface NAME | --cgroup PATH] [...]
+ *        xk-drain --nats URL --read [--stream NAME] [--subject FILTER] [--count N] [--follow]
  *        xk-drain --version | --help
  *
  * An event is struct xk_NAME (--type packet: struct xk_packet), found in the
@@ -52,8 +56,29 @@
  * Output goes through a 1 MiB buffer, flushed whenever the ring buffer has
  * been drained. A closed output ends the run quietly: exit 0, no summary.
  *
- * Exit status: 0 done; 1 a map could not be read, or the output written;
- * 2 usage.
+ * --nats URL publishes each event's JSON line (without its newline) to NATS
+ * JetStream instead of writing it, on the subject PREFIX.HOST.SCOPE.TYPE
+ * (--subject PREFIX, default "xdpkit"; HOST the host name, SCOPE the
+ * interface, the cgroup's last directory, or "host" without either; each
+ * character outside [A-Za-z0-9_-] made '_'), into stream NAME (--stream, default "XDPKIT"; made when
+ * missing, taking PREFIX.>, file storage, a 2-minute duplicate window).
+ * Each message has a Nats-Msg-Id (host, boot id, the run's start, a
+ * sequence): a message resent after a timeout or a reconnect that the
+ * server had already stored is dropped by it as a duplicate. At most
+ * --max-unacked BYTES (default 16 MiB) wait for acknowledgements; an event
+ * beyond that is dropped and counted. The end line adds what was
+ * published, acknowledged (duplicates among them), resent and lost (over
+ * the bound, refused, unacknowledged at the end, after waiting up to 10 s).
+ * --stdin publishes the lines of stdin instead of a ring buffer (a
+ * snapshot's), and exits 1 when one of them was not stored for certain.
+ * helpers/natspub.c does the NATS part.
+ *
+ * --read prints the messages of the stream (--subject FILTER, default
+ * xdpkit.>) from the first, one a line, and stops when none came for 2 s
+ * (--follow: waits for more) or after --count N.
+ *
+ * Exit status: 0 done; 1 a map could not be read, or the output written,
+ * or NATS could not be reached; 2 usage.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -73,6 +98,7 @@
 #include <bpf/libbpf.h>
 
 #include "btfjson.h"
+#include "natspub.h"
 
 #define PROG "xk-drain"
 #ifndef XK_VERSION
@@ -110,6 +136,10 @@ struct drain {
 	int werr;           /* its errno */
 	char typefield[2200]; /* {"type":"NAME","iface":"IFACE" (or "cgroup":PATH) */
 	size_t typefield_len;
+	struct np *np;      /* --nats: events go there */
+	FILE *mem;          /* ... each one printed here first */
+	char *membuf;
+	size_t memlen;
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -459,13 +489,26 @@ static int on_event(void *ctx, void *data, size_t size)
 	if (d->caplen.have && field_val(d, &d->caplen, data) < tail)
 		tail = field_val(d, &d->caplen, data);
 	if (d->fmt == FMT_JSON) {
+		FILE *o = d->np ? d->mem : d->out;
+
+		if (d->np)
+			rewind(o);
 		d->bj.tail = (const char *)data + d->tsize;
 		d->bj.tail_len = tail;
-		fwrite(d->typefield, 1, d->typefield_len, d->out);
+		fwrite(d->typefield, 1, d->typefield_len, o);
 		if (d->plan ? bj_plan_print(&d->bj, d->plan, data)
 			    : bj_fields(&d->bj, d->tid, data, d->type))
 			return fail("cannot print an event of type", d->type), -EINVAL;
-		fputs("}\n", d->out);
+		if (d->np) {
+			long n;
+
+			fputc('}', o);
+			if (fflush(o) || (n = ftell(o)) < 0)
+				return fail("out of memory", NULL), -ENOMEM;
+			np_publish(d->np, d->membuf, (size_t)n); /* a drop is counted */
+		} else {
+			fputs("}\n", o);
+		}
 	} else {
 		frame_out(d, data, (const unsigned char *)data + d->tsize, tail);
 	}
@@ -494,13 +537,31 @@ static void flush(struct drain *d)
 	}
 }
 
+/* The subject's SCOPE token: the interface, a cgroup's last directory
+ * ("root" for the hierarchy's root), or "host". */
+static const char *nats_scope(const char *where, const char *scope)
+{
+	const char *slash;
+
+	if (!*where)
+		return "host";
+	if (strcmp(scope, "cgroup"))
+		return where;
+	slash = strrchr(where, '/');
+	return slash && slash[1] ? slash + 1 : slash ? "root" : where;
+}
+
 static void help(void)
 {
 	fputs("usage: xk-drain --type NAME [--iface NAME | --cgroup PATH] [--prog PIN] [--stats PIN]\n"
 	      "                [--keepalive PIN] [--count N] [--duration SEC]\n"
 	      "                [--pcapng FILE | --pcap FILE] [--watch-fd FD]\n"
 	      "                [--label TEXT] [--owner PID] [--summary FILE]\n"
-	      "                [--snaplen N] [--quiet] RINGBUF_PIN\n"
+	      "                [--snaplen N] [--quiet]\n"
+	      "                [--nats URL [--subject PREFIX] [--stream NAME] [--max-unacked BYTES]]\n"
+	      "                RINGBUF_PIN\n"
+	      "       xk-drain --nats URL --stdin --type NAME [--iface NAME | --cgroup PATH] [...]\n"
+	      "       xk-drain --nats URL --read [--stream NAME] [--subject FILTER] [--count N] [--follow]\n"
 	      "Events of a pinned BPF ring buffer as JSON lines (struct xk_NAME, from\n"
 	      "the BTF of a program that writes them), or frames into pcapng or pcap.\n"
 	      "The comment at the top of helpers/xk-drain.c says everything; exit 0\n"
@@ -526,6 +587,13 @@ int main(int argc, char **argv)
 		{ "owner", required_argument, NULL, 'o' },
 		{ "summary", required_argument, NULL, 'S' },
 		{ "snaplen", required_argument, NULL, 'L' },
+		{ "nats", required_argument, NULL, 'N' },
+		{ "subject", required_argument, NULL, 'J' },
+		{ "stream", required_argument, NULL, 'R' },
+		{ "max-unacked", required_argument, NULL, 'M' },
+		{ "stdin", no_argument, NULL, 'I' },
+		{ "read", no_argument, NULL, 'D' },
+		{ "follow", no_argument, NULL, 'F' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -548,6 +616,10 @@ int main(int argc, char **argv)
 	const char *summary = NULL;
 	FILE *sf = stderr;
 	struct timespec mono, real;
+	const char *nats = NULL, *subject = NULL, *stream = "XDPKIT";
+	unsigned long long max_unacked = 16ULL << 20;
+	bool from_stdin = false, nats_read = false, follow = false;
+	struct np_stats ns;
 
 	memset(&d, 0, sizeof(d));
 	memset(&ka, 0, sizeof(ka));
@@ -592,10 +664,70 @@ int main(int argc, char **argv)
 			owner = (pid_t)v;
 			break;
 		case 'q': quiet = true; break;
+		case 'N': nats = optarg; break;
+		case 'J': subject = optarg; break;
+		case 'R': stream = optarg; break;
+		case 'M':
+			if (!parse_ull(optarg, 1ULL << 30, &max_unacked) || max_unacked < 4096)
+				return usage("--max-unacked: bytes, from 4096 to 1 GiB");
+			break;
+		case 'I': from_stdin = true; break;
+		case 'D': nats_read = true; break;
+		case 'F': follow = true; break;
 		case 'V': printf("%s %s\n", PROG, XK_VERSION); return 0;
 		case 'h': help(); return 0;
 		default: return usage("unknown option");
 		}
+	}
+	if ((from_stdin || nats_read || subject || follow) && !nats)
+		return usage("--stdin, --read, --subject, --follow: with --nats URL");
+	if (nats && (!*nats || strlen(nats) > 1024 || strspn(nats, "\t\n\r ,") != 0))
+		return usage("--nats: a URL such as nats://127.0.0.1:4222");
+	if (!*stream || strlen(stream) > 64 || strspn(stream, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(stream))
+		return usage("--stream: a name of [A-Za-z0-9_-], at most 64");
+	if (nats_read) {
+		if (optind != argc)
+			return usage("--read takes no ring buffer");
+		if (subject && (!*subject || strlen(subject) > 255 || strpbrk(subject, " \t\r\n")))
+			return usage("--subject: a subject filter without spaces");
+		return np_read(nats, stream, subject ? subject : "xdpkit.>", d.count, follow ? 0 : 2000,
+			       d.label) ? 1 : 0;
+	}
+	if (subject && (!*subject || strlen(subject) > 128 ||
+			strspn(subject, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.") != strlen(subject) ||
+			subject[0] == '.' || subject[strlen(subject) - 1] == '.' || strstr(subject, "..")))
+		return usage("--subject: a prefix of tokens of [A-Za-z0-9_-] joined by dots");
+	if (nats && d.fmt != FMT_JSON)
+		return usage("--nats publishes JSON lines: not with --pcapng or --pcap");
+	if (from_stdin) {
+		char *line = NULL;
+		size_t cap = 0;
+		ssize_t n;
+
+		if (optind != argc)
+			return usage("--stdin takes no ring buffer");
+		if (!d.type || !*d.type || strlen(d.type) > 60)
+			return usage("--type: what the lines are (the subject's last token)");
+		if (np_open(&d.np, nats, subject ? subject : "xdpkit", stream, nats_scope(d.iface, scope),
+			    d.type, (size_t)max_unacked, d.label))
+			return 1;
+		while ((n = getline(&line, &cap, stdin)) > 0) {
+			while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+				n--;
+			if (n > 0) {
+				np_publish(d.np, line, (size_t)n);
+				np_tick(d.np);
+			}
+		}
+		free(line);
+		np_close(d.np, 10000, &ns);
+		if (!quiet)
+			fprintf(stderr, "%s: %llu published, %llu acknowledged (%llu duplicates), %llu resent, "
+				"%llu lost (%llu over the bound, %llu refused, %llu unacknowledged)\n",
+				d.label, ns.published, ns.acked, ns.duplicates, ns.resent,
+				ns.over + ns.failed + ns.unacked, ns.over, ns.failed, ns.unacked);
+		/* a line not stored for certain is a failure here (a snapshot) */
+		return ns.over + ns.failed + ns.unacked ? 1 : 0;
 	}
 	if (optind != argc - 1)
 		return usage("one ring buffer pin expected");
@@ -666,6 +798,18 @@ int main(int argc, char **argv)
 			return fail("stdout", strerror(errno));
 	}
 	d.bj.out = d.out;
+	if (nats) {
+		d.mem = open_memstream(&d.membuf, &d.memlen);
+		if (!d.mem)
+			return fail("out of memory", NULL);
+		d.bj.out = d.mem;
+		if (np_open(&d.np, nats, subject ? subject : "xdpkit", stream, nats_scope(d.iface, scope),
+			    d.type, (size_t)max_unacked, d.label)) {
+			fclose(d.mem);
+			free(d.membuf);
+			return 1;
+		}
+	}
 	d.plan = bj_plan_new(&d.bj, d.tid);
 	obuf = malloc(OUT_BUF);
 	if (!obuf || setvbuf(d.out, obuf, _IOFBF, OUT_BUF))
@@ -728,6 +872,8 @@ int main(int argc, char **argv)
 			break;
 		}
 		flush(&d);
+		if (d.np)
+			np_tick(d.np);
 		if (end && mono_ns() >= end)
 			break;
 		if (watch >= 0 && reader_gone(watch))
@@ -765,11 +911,24 @@ int main(int argc, char **argv)
 			fprintf(sf, ", %llu over the rate cap", capped1 - capped0);
 		if (d.short_records)
 			fprintf(sf, ", %llu records too short for struct %s", d.short_records, name);
+		if (d.np) {
+			np_close(d.np, 10000, &ns);
+			d.np = NULL;
+			fprintf(sf, "; NATS: %llu published, %llu acknowledged (%llu duplicates), %llu resent, "
+				"%llu lost (%llu over the bound, %llu refused, %llu unacknowledged)",
+				ns.published, ns.acked, ns.duplicates, ns.resent,
+				ns.over + ns.failed + ns.unacked, ns.over, ns.failed, ns.unacked);
+		}
 		fputc('\n', sf);
 		if (sf != stderr)
 			fclose(sf);
 	}
 out:
+	if (d.np)
+		np_close(d.np, 10000, &ns);
+	if (d.mem)
+		fclose(d.mem);
+	free(d.membuf);
 	keepalive_end(&ka);
 	mapfield_close(&ka.m);
 	mapfield_close(&stats);

@@ -405,8 +405,24 @@ drain_rate "reference consumer (printf, layout compiled in)" "$obj/refdrain" "$r
 fill=p128 label_key=pcapng
 drain_rate "xk-drain --pcapng (128-byte frames)" "$XK_DRAIN" --type packet --quiet --count "$n" \
 	--pcapng - "$root/capm-p128/packets"
-json=$(cat "$tmp/rate.json") ref=$(cat "$tmp/rate.ref")
+# the same events published to NATS JetStream (a nats-server -js of the
+# bench's on 127.0.0.1, file storage), until every one is acknowledged
+nats_port=$(awk 'BEGIN { srand(); print 20000 + int(rand() * 20000) }')
+nats-server -js -a 127.0.0.1 -p "$nats_port" -sd "$tmp/nats" >"$tmp/nats.log" 2>&1 &
+nats_pid=$!
+for _ in $(seq 100); do ss -ltnH "sport = :$nats_port" | grep -q . && break; sleep 0.1; done
+fill=all label_key=nats
+# shellcheck disable=SC2016 # the inner shell expands them
+drain_rate "xk-drain --nats (JetStream, every event acknowledged)" sh -c \
+	'exec "$@" 2>>"$0"' "$tmp/nats.summary" "$XK_DRAIN" --type packet --count "$n" \
+	--nats "nats://127.0.0.1:$nats_port" --stream XKBENCH --subject xkbench "$root/capm-all/packets"
+kill "$nats_pid" 2>/dev/null || :
+wait "$nats_pid" 2>/dev/null || :
+rm -rf "$tmp/nats"
+json=$(cat "$tmp/rate.json") ref=$(cat "$tmp/rate.ref") nats=$(cat "$tmp/rate.nats")
 echo "   xk-drain JSON / reference: $(echo "$json $ref" | awk '{ printf "%.2f", $1 / $2 }')"
+echo "   xk-drain --nats / JSON to /dev/null: $(echo "$nats $json" | awk '{ printf "%.2f", $1 / $2 }');" \
+	"the last round: $(tail -n 1 "$tmp/nats.summary" | sed 's/.*; NATS: //')"
 echo "target: at least 1,000,000 events/s of JSON lines without payload: $json -> $([ "$json" -ge 1000000 ] && echo met || echo "NOT met")"
 
 echo
