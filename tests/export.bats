@@ -228,7 +228,7 @@ for i in range(11): s.sendto(b"u" * 200, ("198.18.77.2", 5300))'
 	[ "$(ls -A "$BATS_TEST_TMPDIR/full")" = "$(printf 'filler\nxdpkit.prom')" ]
 }
 
-@test "node_exporter's textfile collector and Prometheus: packets, bytes and the histogram's count equal xdp-stats; the recording rules return data" {
+@test "node_exporter's textfile collector and Prometheus: packets, bytes and the histogram's count equal xdp-stats; a re-attach is a counter reset; the recording rules return data" {
 	xdp-attach "$A" stats
 	traffic
 	dir=$BATS_TEST_TMPDIR/textfile
@@ -254,6 +254,19 @@ for i in range(11): s.sendto(b"u" * 200, ("198.18.77.2", 5300))'
 	[ "$(xk_wait_count "$A" ingress packets 50)" = 50 ]
 	xdp-prom --textfile "$dir"
 	[ "$(prom_wait "xdpkit_packets_total{iface=\"$A\",dir=\"ingress\"}" 50)" = 50 ]
+	# a detach and an attach: counters from zero, which Prometheus takes as a
+	# counter reset, and the attach time changes with them
+	xdp-detach "$A"
+	sleep 1.1 # attached_at has whole seconds
+	xdp-attach "$A" stats
+	xk_send_in 3 100
+	[ "$(xk_wait_count "$A" ingress packets 3)" = 3 ]
+	xdp-prom --textfile "$dir"
+	[ "$(prom_wait "xdpkit_packets_total{iface=\"$A\",dir=\"ingress\"}" 3)" = 3 ]
+	[ "$(prom_wait "resets(xdpkit_packets_total{iface=\"$A\",dir=\"ingress\"}[5m])" 1)" = 1 ]
+	[ "$(prom_wait "changes(xdpkit_attach_time_seconds{iface=\"$A\"}[5m])" 1)" = 1 ]
+	# one series all along: no attach label
+	[ "$(prom_query "count_over_time(xdpkit_packets_total{iface=\"$A\",dir=\"ingress\"}[5m])" | jq length)" = 1 ]
 	# the recording rules (examples/prometheus/rules.yml) evaluate to data
 	for r in instance_iface_dir:xdpkit_bytes:rate5m instance_dir:xdpkit_bytes:rate5m dir:xdpkit_bytes:rate5m; do
 		[ "$(prom_wait "count($r)" 2)" = 2 ]
