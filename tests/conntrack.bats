@@ -35,7 +35,7 @@ teardown() {
 }
 
 # Run a command in the test's cgroup.
-in_cg() { sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CG" "$@"; }
+in_cg() { xk_in_cg "$CG" "$@"; }
 
 # The HTTP server in the namespace, in the cgroup; files of SIZE... bytes
 # as www/SIZE.
@@ -98,18 +98,7 @@ get() { # URL [CURL OPTION...]
 }
 
 # Wait until xdp-conntrack's deadline is ahead of the clock (armed).
-armed() {
-	local d i
-	for i in $(seq 200); do
-		for d in "$XDPKIT_BPFFS"/cgroup/*; do
-			[ "$("$XK_TOP/build/xk-dump" "$d/conntrack" 2>/dev/null |
-				jq -r '.deadline != null and .deadline > now')" = true ] && return 0
-		done
-		sleep 0.1
-	done
-	echo "xdp-conntrack not armed"
-	return 1
-}
+armed() { xk_ct_armed; }
 
 stats() { "$XK_TOP/build/xk-dump" "$XDPKIT_BPFFS"/cgroup/*/ct_stats; }
 

@@ -75,7 +75,7 @@ localize() { # FILE
 	[ "$(xk_wait_count "$A" ingress packets 7)" = 7 ]
 	cmd=$(localize "$XK_TOP/examples/systemd/xdpkit-prom@.service" | sed -n 's/^ExecStart=//p')
 	grep -qx 'Accept=yes' "$XK_TOP/examples/systemd/xdpkit-prom.socket"
-	port=$((20000 + RANDOM % 20000))
+	port=$(xk_free_port)
 	# systemd-socket-activate --inetd: the connection on stdin and stdout,
 	# as StandardInput=socket does (and a clean environment, but for -E)
 	systemd-socket-activate --inetd -a -l "127.0.0.1:$port" -E XDPKIT_BPFFS -E XDPKIT_RUNDIR $cmd 2>"$BATS_TEST_TMPDIR/sa.log" 3>&- &

@@ -26,13 +26,13 @@ teardown() {
 	xk_teardown
 }
 
-# A TCP port nothing listens on.
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 20000))
-		ss -ltnH "sport = :$p" | grep -q . || { echo "$p"; return; }
-	done
+# 11 UDP datagrams of 200 bytes to port 5300 of B, where a socket takes them
+udp_out() {
+	ip netns exec "$NS" socat -u UDP-RECV:5300 /dev/null 3>&- &
+	PIDS="$PIDS $!"
+	python3 -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(11): s.sendto(b"u" * 200, ("198.18.77.2", 5300))'
 }
 
 # One sample of the exposition: prom_sample FILE 'NAME{LABELS}' -> value
@@ -41,7 +41,7 @@ prom_sample() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
 # A real Prometheus on 127.0.0.1 scraping every second the targets given as
 # YAML scrape configs, with the examples' recording rules.
 prom_start() { # SCRAPE_CONFIGS
-	PROM_PORT=$(free_port)
+	PROM_PORT=$(xk_free_port)
 	cat >"$BATS_TEST_TMPDIR/prometheus.yml" <<EOF
 global: {scrape_interval: 1s, evaluation_interval: 1s}
 rule_files: ["$XK_TOP/examples/prometheus/rules.yml", "$XK_TOP/examples/prometheus/alerts.yml"]
@@ -91,11 +91,7 @@ traffic() {
 	xdp-attach "$A" stats dns
 	traffic
 	# UDP to a port, so that a port and a protocol are counted too
-	ip netns exec "$NS" socat -u UDP-RECV:5300 /dev/null 3>&- &
-	PIDS="$PIDS $!"
-	python3 -c 'import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for i in range(11): s.sendto(b"u" * 200, ("198.18.77.2", 5300))'
+	udp_out
 	[ "$(xk_wait_count "$A" egress udp 11)" = 11 ]
 	xdp-prom "$A" >"$BATS_TEST_TMPDIR/m.prom"
 	xdp-stats "$A" --json >"$BATS_TEST_TMPDIR/s.json"
@@ -234,7 +230,7 @@ for i in range(11): s.sendto(b"u" * 200, ("198.18.77.2", 5300))'
 	dir=$BATS_TEST_TMPDIR/textfile
 	mkdir "$dir"
 	xdp-prom --textfile "$dir"
-	ne=$(free_port)
+	ne=$(xk_free_port)
 	prometheus-node-exporter --web.listen-address="127.0.0.1:$ne" --collector.disable-defaults \
 		--collector.textfile --collector.textfile.directory="$dir" >"$BATS_TEST_TMPDIR/ne.log" 2>&1 3>&- &
 	PIDS="$PIDS $!"
@@ -287,8 +283,8 @@ for i in range(11): s.sendto(b"u" * 200, ("198.18.77.2", 5300))'
 	python3 "$XK_TOP/tests/sendframes.py" "$A" 17 300
 	python3 "$XK_TOP/tests/sendframes.py" "${A}2" 29 500
 	ip netns exec "$NS2" python3 "$XK_TOP/tests/sendframes.py" "${B}2" 4 80
-	p1=$(free_port)
-	p2=$(free_port)
+	p1=$(xk_free_port)
+	p2=$(xk_free_port)
 	socat "TCP-LISTEN:$p1,bind=127.0.0.1,reuseaddr,fork" EXEC:"$XK_TOP/bin/xdp-prom --netns $NS $B --http" 3>&- &
 	PIDS="$PIDS $!"
 	socat "TCP-LISTEN:$p2,bind=127.0.0.1,reuseaddr,fork" EXEC:"$XK_TOP/bin/xdp-prom --netns $NS2 ${B}2 --http" 3>&- &
@@ -336,11 +332,7 @@ for i in range(11): s.sendto(b"u" * 200, ("198.18.77.2", 5300))'
 	done
 	sleep 1
 	traffic
-	ip netns exec "$NS" socat -u UDP-RECV:5300 /dev/null 3>&- &
-	PIDS="$PIDS $!"
-	python3 -c 'import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for i in range(11): s.sendto(b"u" * 200, ("198.18.77.2", 5300))'
+	udp_out
 	[ "$(xk_wait_count "$A" egress packets 34)" = 34 ]
 	second=$(xdp-snapshot "$A" --dir "$dir" --keep 3)
 	for t in global size proto flow port dns_stats dns_latency; do
@@ -451,7 +443,7 @@ for i in range(11): s.sendto(b"u" * 200, ("198.18.77.2", 5300))'
 	ip netns exec "$NS" taskset -c "$cpu" dnsmasq --keep-in-foreground --conf-file="$BATS_TEST_TMPDIR/dnsmasq.conf" \
 		--log-facility=- >/dev/null 2>&1 3>&- &
 	PIDS="$PIDS $!"
-	port=$(free_port)
+	port=$(xk_free_port)
 	socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" EXEC:"$XK_TOP/bin/xdp-prom --http" 3>&- &
 	PIDS="$PIDS $!"
 	prom_start "  - job_name: xdpkit
@@ -463,7 +455,7 @@ for i in range(11): s.sendto(b"u" * 200, ("198.18.77.2", 5300))'
 		taskset -c "$cpu" dig +short +tries=3 +time=1 @198.18.77.2 h.example.test A >/dev/null
 		taskset -c "$cpu" dig +short +tries=3 +time=1 @198.18.77.2 nx.example.test A >/dev/null
 		xk_craft_in udp4 3
-		sh -c 'echo $$ >"$0/cgroup.procs" && exec curl -s -o /dev/null http://198.18.77.2:8080/file' "$CG"
+		xk_in_cg "$CG" curl -s -o /dev/null http://198.18.77.2:8080/file
 		sleep 2
 	done
 	[ "$(prom_wait 'xdpkit_tcp_opens_total{role="active"}' 4)" = 4 ]

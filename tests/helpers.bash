@@ -201,3 +201,30 @@ xk_reader_armed() { # IFACE MAP
 }
 xk_capture_armed() { xk_reader_armed "$1" capture; } # xdp-capture
 xk_dns_armed() { xk_reader_armed "$1" dns; }         # xdp-dns
+
+# A TCP port of 127.0.0.1 nothing listens on (for a server a test starts).
+xk_free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 20000))
+		ss -ltnH "sport = :$p" | grep -q . || { echo "$p"; return; }
+	done
+}
+
+# Run a command in cgroup CG: xk_in_cg CG COMMAND...
+xk_in_cg() { sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$@"; }
+
+# Wait (at most 20 s) until an xdp-conntrack of the test's pin root is
+# armed: its deadline is ahead of the clock.
+xk_ct_armed() {
+	local d
+	for _ in $(seq 200); do
+		for d in "$XDPKIT_BPFFS"/cgroup/*; do
+			[ "$("$XK_TOP/build/xk-dump" "$d/conntrack" 2>/dev/null |
+				jq -r '.deadline != null and .deadline > now')" = true ] && return 0
+		done
+		sleep 0.1
+	done
+	echo "xdp-conntrack not armed"
+	return 1
+}

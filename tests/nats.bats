@@ -24,16 +24,8 @@ teardown() {
 	xk_teardown
 }
 
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 20000))
-		ss -ltnH "sport = :$p" | grep -q . || { echo "$p"; return; }
-	done
-}
-
 nats_start() {
-	[ -n "${NATS_PORT:-}" ] || NATS_PORT=$(free_port)
+	[ -n "${NATS_PORT:-}" ] || NATS_PORT=$(xk_free_port)
 	NATS=nats://127.0.0.1:$NATS_PORT
 	nats-server -js -a 127.0.0.1 -p "$NATS_PORT" -sd "$BATS_TEST_TMPDIR/store" \
 		>>"$BATS_TEST_TMPDIR/nats.log" 2>&1 3>&- &
@@ -49,15 +41,33 @@ nats_start() {
 # The stream's messages (all, or on subject $1), one a line.
 stream() { "$XK_TOP/build/xk-drain" --nats "$NATS" --read --subject "${1:-xdpkit.>}" 2>/dev/null; }
 
+# A capture of N packets of A published to the test's server, in the
+# background (its pid in $pid, its end line in cap.err), once it is armed.
+capture_bg() { # N
+	nats_start
+	xdp-attach "$A" stats
+	xdp-capture "$A" --count "$1" --nats "$NATS" 2>"$BATS_TEST_TMPDIR/cap.err" 3>&- &
+	pid=$!
+	xk_capture_armed "$A"
+}
+
+# xk-drain --stdin ARG... publishing what is written to fd 4, connected,
+# then the server stalled (SIGSTOP); its pid in $pid, its end line in err.
+stalled_drain() { # ARG...
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	"$XK_TOP/build/xk-drain" --nats "$NATS" --stdin --type test "$@" <"$BATS_TEST_TMPDIR/in" \
+		2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	exec 4>"$BATS_TEST_TMPDIR/in"
+	sleep 1 # connected
+	kill -STOP "$NATS_PID"
+}
+
 # This host's name as a subject token.
 host_token() { uname -n | sed 's/[^A-Za-z0-9_-]/_/g'; }
 
 @test "xdp-capture --nats: N packets drained are N messages in the stream, in order, on PREFIX.HOST.IFACE.packet" {
-	nats_start
-	xdp-attach "$A" stats
-	xdp-capture "$A" --count 40 --nats "$NATS" 2>"$BATS_TEST_TMPDIR/cap.err" 3>&- &
-	pid=$!
-	xk_capture_armed "$A"
+	capture_bg 40
 	# 40 frames of 60, 61, ... 99 bytes, in that order
 	ip netns exec "$NS" /usr/bin/python3 -c '
 import socket, sys
@@ -82,11 +92,7 @@ for n in range(60, 100):
 }
 
 @test "the server killed (SIGKILL) and restarted mid-run: every event in the stream once, in order, none lost" {
-	nats_start
-	xdp-attach "$A" stats
-	xdp-capture "$A" --count 300 --nats "$NATS" 2>"$BATS_TEST_TMPDIR/cap.err" 3>&- &
-	pid=$!
-	xk_capture_armed "$A"
+	capture_bg 300
 	xk_send_in 100 101
 	sleep 0.5
 	kill -9 "$NATS_PID"
@@ -108,13 +114,7 @@ for n in range(60, 100):
 @test "a stalled server (SIGSTOP): what waits is bounded in bytes, and every loss is counted and reported" {
 	nats_start
 	# the stream exists before the stall
-	mkfifo "$BATS_TEST_TMPDIR/in"
-	"$XK_TOP/build/xk-drain" --nats "$NATS" --stdin --type test --max-unacked 4096 <"$BATS_TEST_TMPDIR/in" \
-		2>"$BATS_TEST_TMPDIR/err" 3>&- &
-	pid=$!
-	exec 4>"$BATS_TEST_TMPDIR/in"
-	sleep 1 # connected
-	kill -STOP "$NATS_PID"
+	stalled_drain --max-unacked 4096
 	for i in $(seq 1 100); do printf '{"n":%d,"pad":"%090d"}\n' "$i" 0; done >&4
 	exec 4>&-
 	st=0
@@ -131,13 +131,7 @@ for n in range(60, 100):
 @test "a resend after an acknowledgement timeout is dropped by the server as a duplicate: each message once in the stream" {
 	nats_start
 	echo '{"n":0}' | "$XK_TOP/build/xk-drain" --nats "$NATS" --stdin --type test --quiet
-	mkfifo "$BATS_TEST_TMPDIR/in"
-	"$XK_TOP/build/xk-drain" --nats "$NATS" --stdin --type test <"$BATS_TEST_TMPDIR/in" \
-		2>"$BATS_TEST_TMPDIR/err" 3>&- &
-	pid=$!
-	exec 4>"$BATS_TEST_TMPDIR/in"
-	sleep 1 # connected
-	kill -STOP "$NATS_PID"
+	stalled_drain
 	for i in $(seq 1 10); do printf '{"n":%d}\n' "$i" >&4; done
 	# past the 5 s acknowledgement wait: the client sends them again
 	sleep 7
@@ -171,12 +165,8 @@ for n in range(60, 100):
 	PIDS="$PIDS $SRV_PID"
 	xdp-conntrack --cgroup "$CG" --count 1 --nats "$NATS" --subject fleet.a 2>/dev/null 3>&- &
 	pid=$!
-	for _ in $(seq 200); do
-		[ "$("$XK_TOP/build/xk-dump" "$XDPKIT_BPFFS"/cgroup/*/conntrack 2>/dev/null |
-			jq -r '.deadline != null and .deadline > now')" = true ] && break
-		sleep 0.1
-	done
-	sh -c 'echo $$ >"$0/cgroup.procs" && exec curl -s -o /dev/null http://198.18.79.2:8080/file' "$CG"
+	xk_ct_armed
+	xk_in_cg "$CG" curl -s -o /dev/null http://198.18.79.2:8080/file
 	wait "$pid"
 	h=$(host_token)
 	[ "$(stream "fleet.a.$h.$A.dns" | jq -r '[.type, .qr, .qname] | join(" ")' | sort -u)" = "dns query www.example.test." ]
@@ -198,7 +188,7 @@ for n in range(60, 100):
 	done
 	run xdp-capture "$A" --pcapng "$BATS_TEST_TMPDIR/x.pcapng" --nats nats://127.0.0.1:1
 	[ "$status" -eq 2 ]
-	port=$(free_port)
+	port=$(xk_free_port)
 	run xdp-capture "$A" --count 1 --nats "nats://127.0.0.1:$port"
 	echo "$output"
 	[ "$status" -eq 1 ]

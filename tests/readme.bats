@@ -163,13 +163,9 @@ recipe() { # N [MAP]
 	xk_http_server 8080 198.18.78.2 1000
 	bash -o pipefail -c "${ex[3]}" >"$BATS_TEST_TMPDIR/ct" 2>"$BATS_TEST_TMPDIR/ct.err" 3>&- &
 	pid=$!
-	for _ in $(seq 200); do
-		[ "$("$XK_TOP/build/xk-dump" "$XDPKIT_BPFFS"/cgroup/*/conntrack 2>/dev/null |
-			jq -r '.deadline != null and .deadline > now')" = true ] && break
-		sleep 0.1
-	done
+	xk_ct_armed
 	for _ in 1 2 3; do
-		sh -c 'echo $$ >"$0/cgroup.procs" && exec curl -s -o /dev/null http://198.18.78.2:8080/file' "$CG"
+		xk_in_cg "$CG" curl -s -o /dev/null http://198.18.78.2:8080/file
 	done
 	wait "$pid"
 	cat "$BATS_TEST_TMPDIR/ct" "$BATS_TEST_TMPDIR/ct.err"
