@@ -269,7 +269,7 @@ traffic() {
 	done
 }
 
-@test "two exporters (xdp-prom --http behind socat) for two interfaces in two namespaces, one Prometheus: sum by (dir) equals the two xdp-stats readings" {
+@test "two exporters (xdp-prom --http behind socat, examples/prom-socat.sh) for two interfaces in two namespaces, one Prometheus: sum by (dir) equals the two xdp-stats readings" {
 	NS2=xkns2$XK_ID
 	ip netns add "$NS2"
 	ip link add "${A}2" type veth peer name "${B}2" netns "$NS2"
@@ -285,9 +285,10 @@ traffic() {
 	ip netns exec "$NS2" python3 "$XK_TOP/tests/sendframes.py" "${B}2" 4 80
 	p1=$(xk_free_port)
 	p2=$(xk_free_port)
-	socat "TCP-LISTEN:$p1,bind=127.0.0.1,reuseaddr,fork" EXEC:"$XK_TOP/bin/xdp-prom --netns $NS $B --http" 3>&- &
+	# examples/prom-socat.sh, as an operator would start it on each host
+	"$XK_TOP/examples/prom-socat.sh" "$p1" 127.0.0.1 -- --netns "$NS" "$B" 3>&- &
 	PIDS="$PIDS $!"
-	socat "TCP-LISTEN:$p2,bind=127.0.0.1,reuseaddr,fork" EXEC:"$XK_TOP/bin/xdp-prom --netns $NS2 ${B}2 --http" 3>&- &
+	"$XK_TOP/examples/prom-socat.sh" "$p2" 127.0.0.1 -- --netns "$NS2" "${B}2" 3>&- &
 	PIDS="$PIDS $!"
 	prom_start "  - job_name: xdpkit
     scrape_interval: 5s
