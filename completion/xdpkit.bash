@@ -38,6 +38,9 @@ _xdpkit() {
 	--top | --ports | --keep | --count | --duration | --interval | --since | --snaplen | --sample | --rate | --flows)
 		return 0 # a number
 		;;
+	--nats | --subject | --host | --port | --proto | --qname-suffix | --qtype | --rcode)
+		return 0 # a URL, a prefix, an address...
+		;;
 	esac
 	if [ -z "${words+set}" ]; then
 		if [[ $cur == -* ]]; then

@@ -47,9 +47,18 @@ static void add(unsigned long long *c, unsigned long long n) { __atomic_add_fetc
 
 static void pending_sub(struct np *p, size_t n) { __atomic_sub_fetch(&p->pending, n, __ATOMIC_RELAXED); }
 
+/* One line: what, the status, and the library's last error when it says more. */
 static int np_fail(const char *label, const char *what, natsStatus s)
 {
-	fprintf(stderr, "%s: NATS: %s: %s\n", label, what, natsStatus_GetText(s));
+	const char *last = nats_GetLastError(NULL);
+
+	/* without the library's "(file.c:line): " */
+	if (last && *last == '(' && strstr(last, "): "))
+		last = strstr(last, "): ") + 3;
+	if (last && *last && strcmp(last, natsStatus_GetText(s)))
+		fprintf(stderr, "%s: NATS: %s: %s\n", label, what, last);
+	else
+		fprintf(stderr, "%s: NATS: %s: %s\n", label, what, natsStatus_GetText(s));
 	return -1;
 }
 
@@ -208,8 +217,8 @@ int np_open(struct np **out, const char *url, const char *prefix, const char *st
 		for (i = 0; i < si->Config->SubjectsLen; i++)
 			takes |= !strcmp(si->Config->Subjects[i], filter) || !strcmp(si->Config->Subjects[i], ">");
 		if (!takes) {
-			fprintf(stderr, "%s: NATS: stream %s does not take %s (--stream for another, or add the subject to it)\n",
-				label, stream, filter);
+			fprintf(stderr, "%s: NATS: stream %s does not take %s (its subjects are another prefix's: "
+				"add %s to it, or give another stream)\n", label, stream, filter, filter);
 			jsStreamInfo_Destroy(si);
 			goto bad;
 		}
@@ -267,7 +276,7 @@ void np_tick(struct np *p)
 	jsPubOptions po;
 	int i;
 
-	if (!__atomic_exchange_n(&p->reconnected, 0, __ATOMIC_RELAXED))
+	if (!__atomic_exchange_n(&p->reconnected, 0, __ATOMIC_RELAXED) || !p->published)
 		return;
 	if (js_PublishAsyncGetPendingList(&l, p->js) != NATS_OK)
 		return; /* nothing pending */
@@ -295,17 +304,18 @@ void np_close(struct np *p, int wait_ms, struct np_stats *st)
 	memset(st, 0, sizeof(*st));
 	if (!p)
 		return;
-	/* a reconnect near the end: resend, then wait */
-	do {
+	/* a reconnect near the end: resend, then wait (libnats 3.4 crashes
+	 * in these two calls when nothing was ever published asynchronously) */
+	while (p->published && waited < wait_ms) {
 		np_tick(p);
 		jsPubOptions_Init(&po);
 		po.MaxWait = 250;
 		if (js_PublishAsyncComplete(p->js, &po) == NATS_OK)
 			break;
 		waited += 250;
-	} while (waited < wait_ms);
+	}
 	__atomic_store_n(&p->closing, 1, __ATOMIC_RELAXED);
-	if (js_PublishAsyncGetPendingList(&l, p->js) == NATS_OK) {
+	if (p->published && js_PublishAsyncGetPendingList(&l, p->js) == NATS_OK) {
 		unacked = (unsigned long long)l.Count;
 		natsMsgList_Destroy(&l);
 	}
@@ -347,7 +357,11 @@ int np_read(const char *url, const char *stream, const char *subject,
 	so.Config.DeliverPolicy = js_DeliverAll;
 	s = js_SubscribeSync(&sub, js, subject, NULL, &so, &je);
 	if (s != NATS_OK) {
-		status = 1, np_fail(label, stream, s);
+		status = 1;
+		if (je == JSStreamNotFoundErr || s == NATS_NOT_FOUND)
+			fprintf(stderr, "%s: NATS: no stream %s\n", label, stream);
+		else
+			np_fail(label, subject, s);
 		goto out;
 	}
 	while (!count || n < count) {

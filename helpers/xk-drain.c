@@ -60,8 +60,10 @@
  * JetStream instead of writing it, on the subject PREFIX.HOST.SCOPE.TYPE
  * (--subject PREFIX, default "xdpkit"; HOST the host name, SCOPE the
  * interface, the cgroup's last directory, or "host" without either; each
- * character outside [A-Za-z0-9_-] made '_'), into stream NAME (--stream, default "XDPKIT"; made when
- * missing, taking PREFIX.>, file storage, a 2-minute duplicate window).
+ * character outside [A-Za-z0-9_-] made '_'), into stream NAME (--stream;
+ * default "XDPKIT" for the prefix "xdpkit", else the prefix in capitals
+ * with '_' for '.': "fleet.a" goes to FLEET_A; made when missing, taking
+ * PREFIX.>, file storage, a 2-minute duplicate window).
  * Each message has a Nats-Msg-Id (host, boot id, the run's start, a
  * sequence): a message resent after a timeout or a reconnect that the
  * server had already stored is dropped by it as a duplicate. At most
@@ -73,8 +75,8 @@
  * snapshot's), and exits 1 when one of them was not stored for certain.
  * helpers/natspub.c does the NATS part.
  *
- * --read prints the messages of the stream (--subject FILTER, default
- * xdpkit.>) from the first, one a line, and stops when none came for 2 s
+ * --read prints the messages of the stream (--stream, default XDPKIT;
+ * --subject FILTER, default xdpkit.>) from the first, one a line, and stops when none came for 2 s
  * (--follow: waits for more) or after --count N.
  *
  * Exit status: 0 done; 1 a map could not be read, or the output written,
@@ -616,7 +618,8 @@ int main(int argc, char **argv)
 	const char *summary = NULL;
 	FILE *sf = stderr;
 	struct timespec mono, real;
-	const char *nats = NULL, *subject = NULL, *stream = "XDPKIT";
+	const char *nats = NULL, *subject = NULL, *stream = NULL;
+	char stream_name[140];
 	unsigned long long max_unacked = 16ULL << 20;
 	bool from_stdin = false, nats_read = false, follow = false;
 	struct np_stats ns;
@@ -683,8 +686,22 @@ int main(int argc, char **argv)
 		return usage("--stdin, --read, --subject, --follow: with --nats URL");
 	if (nats && (!*nats || strlen(nats) > 1024 || strspn(nats, "\t\n\r ,") != 0))
 		return usage("--nats: a URL such as nats://127.0.0.1:4222");
-	if (!*stream || strlen(stream) > 64 || strspn(stream, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(stream))
-		return usage("--stream: a name of [A-Za-z0-9_-], at most 64");
+	if (nats && strncmp(nats, "nats://", 7) && strncmp(nats, "tls://", 6))
+		return usage("--nats: a URL nats://HOST:PORT (or tls://)");
+	if (!stream && subject && !nats_read) {
+		/* a prefix of its own: a stream of its own (checked below) */
+		size_t i;
+
+		for (i = 0; subject[i] && i + 1 < sizeof(stream_name); i++)
+			stream_name[i] = subject[i] == '.' ? '_' :
+					 subject[i] >= 'a' && subject[i] <= 'z' ? (char)(subject[i] - 'a' + 'A') : subject[i];
+		stream_name[i] = 0;
+		stream = stream_name;
+	}
+	if (!stream)
+		stream = "XDPKIT";
+	if (!*stream || strlen(stream) > 128 || strspn(stream, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(stream))
+		return usage("--stream: a name of [A-Za-z0-9_-], at most 128");
 	if (nats_read) {
 		if (optind != argc)
 			return usage("--read takes no ring buffer");

@@ -32,15 +32,18 @@ sed -n '2,/^[^#]/{/^#/{s/^# \{0,1\}//;p;}}' "$cmd" |
 		if (para != "") { print ".PP"; print esc(para); para = "" }
 	}
 	BEGIN { state = "head" }
+	# the NAME line, and its continuation up to the blank line
 	NR == 1 {
 		split($0, h, " - ")
 		printf ".TH %s 8 \"%s\" \"xdpkit %s\" \"xdpkit\"\n", toupper(name), date, version
 		print ".nh"
 		print ".ad l"
 		print ".SH NAME"
-		print esc(name) " \\- " esc(substr($0, length(h[1]) + 4))
+		what = substr($0, length(h[1]) + 4)
 		next
 	}
+	state == "head" && /^ *$/ { if (what != "") print esc(name) " \\- " esc(what); what = ""; next }
+	state == "head" && !/^usage: / { t = $0; sub(/^ +/, "", t); what = what " " t; next }
 	/^usage: / { state = "usage"; print ".SH SYNOPSIS"; print ".nf"; sub(/^usage: /, ""); print esc($0); next }
 	# another form of the command: a line of its own; else a continuation
 	state == "usage" && /^ +/ && !/^  -/ { t = $0; sub(/^ +/, "", t); print (index(t, name " ") == 1 ? "" : "        ") esc(t); next }
@@ -64,7 +67,8 @@ sed -n '2,/^[^#]/{/^#/{s/^# \{0,1\}//;p;}}' "$cmd" |
 		if (state == "opt") { state = "desc"; if (inopt) { print ".SH NOTES"; inopt = 0 } }
 		next
 	}
-	/^    / && state != "opt" { flush(); t = $0; sub(/^    /, "", t); print ".nf"; print esc(t); print ".fi"; next }
+	# an indented line outside the options: an example, as it is
+	/^  +[^ -]/ && state != "opt" && state != "usage" && state != "head" { flush(); t = $0; sub(/^  +/, "", t); print ".nf"; print "    " esc(t); print ".fi"; next }
 	{ t = $0; sub(/^ +/, "", t); para = (para == "" ? t : para "\n" t) }
 	END {
 		flush()

@@ -38,8 +38,8 @@ nats_start() {
 	return 1
 }
 
-# The stream's messages (all, or on subject $1), one a line.
-stream() { "$XK_TOP/build/xk-drain" --nats "$NATS" --read --subject "${1:-xdpkit.>}" 2>/dev/null; }
+# The messages of stream $2 (default XDPKIT), all or on subject $1, one a line.
+stream() { "$XK_TOP/build/xk-drain" --nats "$NATS" --read --stream "${2:-XDPKIT}" --subject "${1:-xdpkit.>}" 2>/dev/null; }
 
 # A capture of N packets of A published to the test's server, in the
 # background (its pid in $pid, its end line in cap.err), once it is armed.
@@ -169,18 +169,18 @@ for n in range(60, 100):
 	xk_in_cg "$CG" curl -s -o /dev/null http://198.18.79.2:8080/file
 	wait "$pid"
 	h=$(host_token)
-	[ "$(stream "fleet.a.$h.$A.dns" | jq -r '[.type, .qr, .qname] | join(" ")' | sort -u)" = "dns query www.example.test." ]
-	[ "$(stream "fleet.a.$h.$A.dns" | wc -l)" = 3 ]
+	[ "$(stream "fleet.a.$h.$A.dns" FLEET_A | jq -r '[.type, .qr, .qname] | join(" ")' | sort -u)" = "dns query www.example.test." ]
+	[ "$(stream "fleet.a.$h.$A.dns" FLEET_A | wc -l)" = 3 ]
 	# the snapshot: its lines, as in the file
-	[ "$(stream "fleet.a.$h.all.snapshot")" = "$(cat "$file")" ]
+	[ "$(stream "fleet.a.$h.all.snapshot" FLEET_A)" = "$(cat "$file")" ]
 	# the connection's close, with its cgroup's last directory in the subject
-	[ "$(stream "fleet.a.$h.xktest-$XK_ID.tcp" | jq -r '[.type, .event, .dport] | join(" ")')" = "tcp close 8080" ]
+	[ "$(stream "fleet.a.$h.xktest-$XK_ID.tcp" FLEET_A | jq -r '[.type, .event, .dport] | join(" ")')" = "tcp close 8080" ]
 }
 
 @test "--nats: bad URLs and subjects refused (exit 2); an unreachable server is an error (exit 1) that attaches nothing" {
 	for c in "xdp-capture $A" "xdp-dns $A" "xdp-conntrack" "xdp-snapshot $A"; do
 		for bad in "--nats" "--nats nats://a\$b" "--subject x" "--nats nats://127.0.0.1:1 --subject a..b" \
-			"--nats nats://127.0.0.1:1 --subject .a"; do
+			"--nats nats://127.0.0.1:1 --subject .a" "--nats http://127.0.0.1:1"; do
 			# shellcheck disable=SC2086 # the words of each case
 			run $c $bad
 			[ "$status" -eq 2 ] || { echo "$c $bad: $status $output"; false; }
@@ -188,12 +188,38 @@ for n in range(60, 100):
 	done
 	run xdp-capture "$A" --pcapng "$BATS_TEST_TMPDIR/x.pcapng" --nats nats://127.0.0.1:1
 	[ "$status" -eq 2 ]
+	for c in "xdp-capture $A" "xdp-dns $A" "xdp-conntrack"; do
+		# shellcheck disable=SC2086 # the words of each case
+		run $c --json --nats nats://127.0.0.1:1
+		[ "$status" -eq 2 ]
+		grep -q 'instead of printing them: not with --json' <<<"$output"
+	done
 	port=$(xk_free_port)
 	run xdp-capture "$A" --count 1 --nats "nats://127.0.0.1:$port"
 	echo "$output"
 	[ "$status" -eq 1 ]
 	grep -q "NATS: nats://127.0.0.1:$port: No server available" <<<"$output"
 	[ ! -e "$(xk_pins "$A")" ]
+}
+
+@test "a run that publishes nothing ends cleanly (libnats crashed there); another prefix gets a stream of its own" {
+	nats_start
+	run "$XK_TOP/build/xk-drain" --nats "$NATS" --stdin --type test </dev/null
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "xk-drain: 0 published, 0 acknowledged (0 duplicates), 0 resent, 0 lost (0 over the bound, 0 refused, 0 unacknowledged)" ]
+	xdp-attach "$A" stats
+	run xdp-capture "$A" --duration 1 --nats "$NATS"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "${lines[-1]}" == *": 0 events, 0 lost (ring buffer full); NATS: 0 published, "* ]]
+	# the default prefix's stream, then another prefix's: both work
+	echo '{"n":1}' | "$XK_TOP/build/xk-drain" --nats "$NATS" --stdin --type test --quiet
+	echo '{"n":2}' | "$XK_TOP/build/xk-drain" --nats "$NATS" --stdin --type test --subject fleet.a --quiet
+	[ "$("$XK_TOP/build/xk-drain" --nats "$NATS" --read --stream FLEET_A --subject 'fleet.a.>')" = '{"n":2}' ]
+	run "$XK_TOP/build/xk-drain" --nats "$NATS" --read --stream NOSUCH
+	[ "$status" -eq 1 ]
+	[ "$output" = "xk-drain: NATS: no stream NOSUCH" ]
 }
 
 @test "xk-drain --nats under valgrind: no leak, no error (publish and read back)" {
