@@ -24,8 +24,14 @@ run=$(mktemp -d)
 XDPKIT_RUNDIR=$run
 export XDPKIT_RUNDIR
 
+# The pin root stays after a detach: the demo removes it if it made it.
+root=${XDPKIT_BPFFS:-/sys/fs/bpf/xdpkit}
+root_was=0
+[ ! -e "$root" ] || root_was=1
+
 cleanup() {
 	"$bin/xdp-detach" "$a" >/dev/null 2>&1 || :
+	[ "$root_was" = 1 ] || rmdir "$root" 2>/dev/null || :
 	ip link del "$a" 2>/dev/null || :
 	ip netns del "$ns" 2>/dev/null || :
 	rm -rf "$run"

@@ -49,3 +49,19 @@ xk_collect() {
 	rm -f "$out.status" "$out.err"
 	echo "$rc"
 }
+
+# FILE into DIR/NAME so that no reader sees part of it: a temporary file in
+# DIR (".NAME.XXXXXX": neither a *.prom nor a snapshot name), then a rename.
+# A failed write (a full disk) leaves nothing, and an earlier DIR/NAME
+# whole. The temporary file is in $xk_out_tmp until the rename, for the
+# caller's cleanup to remove.
+xk_out_tmp=""
+xk_write_atomic() { # FILE DIR NAME
+	xk_out_tmp=$(mktemp "$2/.$3.XXXXXX") || die "$EX_FAIL" "$2: cannot write a file there"
+	# cat, unlike jq, reports a failed write
+	cat "$1" 2>/dev/null >"$xk_out_tmp" ||
+		die "$EX_FAIL" "$2/$3: the write failed (disk full?): not written; an earlier one stays"
+	chmod 0644 "$xk_out_tmp" || die "$EX_FAIL" "$xk_out_tmp: chmod failed"
+	mv -f "$xk_out_tmp" "$2/$3" || die "$EX_FAIL" "$2/$3: rename failed; an earlier one stays"
+	xk_out_tmp=""
+}

@@ -84,6 +84,8 @@ cron_env() { env -i PATH=/usr/bin:/bin SHELL=/bin/sh LOGNAME=root "$@" </dev/nul
 	[ "$(ip netns list | wc -l)" = "$before_ns" ]
 	[ "$(ip -o link | wc -l)" = "$before_links" ]
 	[ -z "$(ls "$XDPKIT_BPFFS" 2>/dev/null)" ]
+	# not even the pin root it made (it stayed, empty, before)
+	[ ! -e "$XDPKIT_BPFFS" ]
 }
 
 @test "make demo cut short (its output piped into head): still removes everything" {
