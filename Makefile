@@ -72,7 +72,17 @@ $(BUILD)/bench/%.bpf.o: tests/bench/%.bpf.c tests/bench/reference.bpf.c $(BPF_SR
 $(BUILD)/bench-flags: FORCE | $(BUILD)
 	@echo '$(BENCH_CFLAGS)' | cmp -s - $@ || echo '$(BENCH_CFLAGS)' >$@
 
-test-objs: $(TEST_BPF) ## the BPF objects the tests load
+test-objs: $(TEST_BPF) $(BUILD)/test/xk-fuzz $(BUILD)/test/corpus.pcap ## the BPF objects, the fuzz harness and the frame corpus the tests use
+
+$(BUILD)/test/xk-fuzz: tests/fuzz/xk-fuzz.c bpf/xdpkit.h | $(BUILD) build-tools
+	$(msg) CC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(HELPER_CFLAGS) -O2 -o $@ $< $(HELPER_LIBS)
+
+$(BUILD)/test/corpus.pcap: tests/mkcorpus.py | $(BUILD)
+	$(msg) GEN $@
+	$(Q)mkdir -p $(@D)
+	$(Q)python3 tests/mkcorpus.py $@ $(BUILD)/test/corpus.jsonl
 bench-objs: $(BENCH_BPF) $(BUILD)/bench/refdrain $(BUILD)/bench/connrate ## the BPF objects, the reference consumer and the connection load the benchmark runs
 
 $(BUILD)/bench/refdrain: tests/bench/refdrain.c bpf/xdpkit.h | $(BUILD) build-tools
@@ -159,6 +169,9 @@ check: need-root deps-auto ## install deps, lint, build, all tests (root); last 
 bench: need-root all bench-objs ## per-packet cost table (BPF_PROG_TEST_RUN; root)
 	$(Q)sh tests/bench.sh
 
+fuzz: need-root all test-objs ## FUZZ_FRAMES (default 1,000,000) random and mutated frames through every hook, every feature on (root)
+	$(Q)sh tests/fuzz.sh $(FUZZ_FRAMES)
+
 bench-traffic: need-root all ## throughput of a veth with a monitor attached (iperf3; root)
 	$(Q)sh tests/bench-traffic.sh
 
@@ -198,4 +211,4 @@ clean: ## remove build/
 help: ## this list
 	@sed -n 's/^\([a-z-]*\):.*## \(.*\)/  \1\t\2/p' $(MAKEFILE_LIST) | expand -t 14
 
-.PHONY: FORCE test-objs bench-objs bench-traffic all deps deps-auto need-root lint test check bench demo install uninstall clean help build-tools
+.PHONY: FORCE fuzz soak test-objs bench-objs bench-traffic all deps deps-auto need-root lint test check bench demo install uninstall clean help build-tools

@@ -1,0 +1,179 @@
+#!/usr/bin/env bats
+# Hostile input with every feature on: the corpus of tests/mkcorpus.py
+# (truncations, lying lengths, extension chains, tags, fragments, TCP
+# offsets, DNS traps) through every program by BPF_PROG_TEST_RUN and over a
+# veth at both hooks, and a short run of make fuzz.
+
+load helpers
+
+CORPUS=$XK_TOP/build/test/corpus.pcap
+LABELS=$XK_TOP/build/test/corpus.jsonl
+FUZZ=$XK_TOP/build/test/xk-fuzz
+
+setup() {
+	xk_setup
+	PIDS=""
+}
+
+teardown() {
+	local p
+	for p in $PIDS; do kill -9 "$p" 2>/dev/null || :; done
+	pkill -9 -f "xk-drain .*$XDPKIT_BPFFS" 2>/dev/null || :
+	xk_teardown
+}
+
+# xdp-capture and xdp-dns on A, JSON into $BATS_TEST_TMPDIR/{cap,dns}.out,
+# back once both are armed.
+readers_start() {
+	xdp-capture "$A" --json >"$BATS_TEST_TMPDIR/cap.out" 2>"$BATS_TEST_TMPDIR/cap.err" 3>&- &
+	PIDS="$PIDS $!"
+	xdp-dns "$A" --json >"$BATS_TEST_TMPDIR/dns.out" 2>"$BATS_TEST_TMPDIR/dns.err" 3>&- &
+	PIDS="$PIDS $!"
+	xk_capture_armed "$A"
+	xk_dns_armed "$A"
+}
+
+# Stop them; check that every line is JSON and that each printed as many
+# lines as it says it delivered, with none lost; their counts in CAP, DNS.
+readers_stop() {
+	local p r n
+	sleep 0.3
+	for p in $PIDS; do kill -TERM "$p"; done
+	for p in $PIDS; do wait "$p"; done
+	PIDS=""
+	for r in cap dns; do
+		jq -c . "$BATS_TEST_TMPDIR/$r.out" >/dev/null
+		n=$(wc -l <"$BATS_TEST_TMPDIR/$r.out")
+		grep -q ": $n events, 0 lost" "$BATS_TEST_TMPDIR/$r.err" ||
+			{ echo "$r: $n lines"; cat "$BATS_TEST_TMPDIR/$r.err"; return 1; }
+	done
+	CAP=$(wc -l <"$BATS_TEST_TMPDIR/cap.out")
+	DNS=$(wc -l <"$BATS_TEST_TMPDIR/dns.out")
+}
+
+@test "the corpus through every program by BPF_PROG_TEST_RUN, every feature on: each frame passes, classed and counted as labelled" {
+	[ "$(wc -l <"$LABELS")" -ge 200 ]
+	xdp-attach "$A" count stats capture dns
+	readers_start
+	local hook runs=0 dns=0
+	for hook in xdp tc_in egress; do
+		"$FUZZ" "$(xk_pins "$A")" "$hook" --each "$CORPUS" >"$BATS_TEST_TMPDIR/$hook"
+		# frame by frame: the label, the return code, one capture each;
+		# at tc the kernel runs no IP frame shorter than its IP header
+		jq -nr --arg hook "$hook" --slurpfile l "$LABELS" '[inputs] as $g
+			| range(0; $l | length) as $i | $l[$i] as $w | $g[$i] as $r
+			| if $r.refused then
+				select($hook == "xdp" or $r.bad != ""
+					or ($w.class != "parse_errors"))
+			  else
+				select($r.class != $w.class or $r.dns != $w.dns
+					or $r.captured != 1 or $r.bad != "")
+			  end
+			| "\($hook) \($w.name): want \($w.class)|\($w.dns) got \($r)"' \
+			"$BATS_TEST_TMPDIR/$hook" >"$BATS_TEST_TMPDIR/wrong"
+		if [ -s "$BATS_TEST_TMPDIR/wrong" ]; then cat "$BATS_TEST_TMPDIR/wrong"; return 1; fi
+		runs=$((runs + $(jq -s 'map(select(.refused | not)) | length' "$BATS_TEST_TMPDIR/$hook")))
+		dns=$((dns + $(jq -s 'map(select(.refused | not) | select(.dns != "")) | length' \
+			"$BATS_TEST_TMPDIR/$hook")))
+	done
+	[ "$(jq -s 'map(select(.refused | not)) | length' "$BATS_TEST_TMPDIR/xdp")" -eq "$(wc -l <"$LABELS")" ]
+	readers_stop
+	# one capture event per frame run, one DNS event per message counted
+	[ "$CAP" -eq "$runs" ]
+	[ "$DNS" -eq "$dns" ]
+	# and the operator's view adds up: xdp-stats, every class per direction
+	xdp-stats "$A" --json >"$BATS_TEST_TMPDIR/stats"
+	jq -s -e 'map(select(.type == "global")) | length == 2 and all(
+		.ipv4 + .ipv6 + .non_ip + .parse_errors == .packets
+		and .tcp + .udp + .icmp + .other == .ipv4 + .ipv6)' "$BATS_TEST_TMPDIR/stats"
+}
+
+# Send the corpus into A from B and out of A, tcpdump on A by direction
+# ($BATS_TEST_TMPDIR/{in,out}.pcap); the frames it saw in FILE.{in,out}
+# (a key a line: original length and the first 128 bytes in hex).
+corpus_send() { # FILE
+	local n d
+	xk_tcpdump_start
+	n=$(ip netns exec "$NS" python3 "$XK_TOP/tests/sendpcap.py" "$B" "$CORPUS")
+	[ "$n" -eq "$(wc -l <"$LABELS")" ]
+	[ "$(python3 "$XK_TOP/tests/sendpcap.py" "$A" "$CORPUS")" -eq "$n" ]
+	xk_tcpdump_stop
+	for d in in out; do
+		frame_keys "$BATS_TEST_TMPDIR/$d.pcap" | sort >"$1.$d"
+	done
+}
+frame_keys() { python3 "$XK_TOP/tests/pcaphex.py" "$1" | awk '{ print $2 "/" substr($3, 1, 256) }'; }
+
+# The sums of the labels of the frames whose keys are in FILE (all: ""),
+# by the label CLASS (default class; tc_rx: received at tc).
+label_sums_of() { # FILE CLASS
+	local keys=$BATS_TEST_TMPDIR/corpus.keys
+	[ -s "$keys" ] || frame_keys "$CORPUS" >"$keys"
+	jq -n --rawfile k "$keys" --rawfile seen "${1:-$keys}" --slurpfile l "$LABELS" --arg c "${2:-class}" '
+		($seen | split("\n") | map({(.): true}) | add) as $s
+		| [$k | split("\n")[:-1], $l] | transpose | map(select($s[.[0]]) | .[1])
+		| reduce .[] as $f ({packets: 0};
+			.packets += 1
+			| reduce ($f[$c] | split(" ")[]) as $x (.; .[$x] += 1)
+			| if $f.dns != "" then .[$f.dns] += 1 else . end)'
+}
+
+# The counters of A in direction DIR equal the sums WANT.
+counters_are() { # DIR WANT
+	jq -s -e --arg d "$1" --argjson w "$2" '
+		(map(select(.type == "global" and .dir == $d))[0] as $g
+		| ["packets", "ipv4", "ipv6", "non_ip", "tcp", "udp", "icmp", "other",
+		   "fragments", "parse_errors"] | all($g[.] == ($w[.] // 0)))
+		and (map(select(.type == "dns_stats" and .dir == $d))[0] as $s
+		| ["queries", "responses", "malformed"] | all($s[.] == ($w[.] // 0)))' \
+		"$BATS_TEST_TMPDIR/stats" ||
+		{ echo "$1: want $2"; jq -c "select(.dir == \"$1\" and (.type == \"global\" or .type == \"dns_stats\"))" \
+			"$BATS_TEST_TMPDIR/stats"; return 1; }
+}
+
+# HOOK: the corpus with nothing attached, then with every feature on:
+# tcpdump sees the same frames both times (xdpkit drops none), and A's
+# counters equal the labels of the frames the hook saw: at XDP every frame
+# sent, at tc ingress those the kernel kept up to there (it drops a frame
+# whose VLAN tag is cut before taps and tc: tcpdump's frames); egress, all.
+corpus_over_veth() { # HOOK ATTACH-ARGS...
+	local hook=$1 want_in want_out n
+	shift
+	corpus_send "$BATS_TEST_TMPDIR/bare"
+	xdp-attach "$A" count stats capture dns "$@"
+	readers_start
+	corpus_send "$BATS_TEST_TMPDIR/xk"
+	cmp "$BATS_TEST_TMPDIR/bare.in" "$BATS_TEST_TMPDIR/xk.in"
+	cmp "$BATS_TEST_TMPDIR/bare.out" "$BATS_TEST_TMPDIR/xk.out"
+	readers_stop
+	xdp-stats "$A" --json >"$BATS_TEST_TMPDIR/stats"
+	if [ "$hook" = xdp ]; then want_in=$(label_sums_of); else want_in=$(label_sums_of "$BATS_TEST_TMPDIR/xk.in" tc_rx); fi
+	want_out=$(label_sums_of "$BATS_TEST_TMPDIR/xk.out")
+	counters_are ingress "$want_in"
+	counters_are egress "$want_out"
+	[ "$(echo "$want_out" | jq .packets)" -eq "$(wc -l <"$LABELS")" ]
+	# one capture event per frame the hooks saw, one DNS event per message
+	n=$(jq -n --argjson i "$want_in" --argjson o "$want_out" '$i.packets + $o.packets')
+	[ "$CAP" -eq "$n" ]
+	n=$(jq -n --argjson i "$want_in" --argjson o "$want_out" \
+		'[$i, $o | .queries, .responses, .malformed | values] | add')
+	[ "$DNS" -eq "$n" ]
+}
+
+@test "the corpus over a veth, native XDP ingress and tc egress: xdpkit drops no frame, totals equal the labels" {
+	corpus_over_veth xdp --hook xdp --mode native
+	# XDP saw every frame
+	[ "$(jq -s 'map(select(.type == "global" and .dir == "ingress"))[0].packets' "$BATS_TEST_TMPDIR/stats")" \
+		-eq "$(wc -l <"$LABELS")" ]
+}
+
+@test "the corpus over a veth, tc ingress and egress: xdpkit drops no frame, totals equal the labels" {
+	corpus_over_veth tc --hook tc
+}
+
+@test "make fuzz, short: 100,000 random and mutated frames per program, every invariant held" {
+	run sh "$XK_TOP/tests/fuzz.sh" 100000
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[${#lines[@]} - 1]}" = "fuzz: 300000 frames, every invariant held" ]
+}
