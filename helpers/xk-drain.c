@@ -474,6 +474,26 @@ static void frame_out(struct drain *d, const void *rec, const unsigned char *dat
 	fwrite(b, 1, 16, d->out);
 }
 
+static int on_event(void *ctx, void *data, size_t size);
+
+/*
+ * XK_DRAIN_EXACT=1 (tests): each record is decoded from a copy of exactly
+ * its size, so that valgrind sees a read past its end (in the ring buffer
+ * it would land in the next record, or its header, unnoticed).
+ */
+static int on_event_exact(void *ctx, void *data, size_t size)
+{
+	void *copy = malloc(size ? size : 1);
+	int ret;
+
+	if (!copy)
+		return fail("out of memory", NULL), -ENOMEM;
+	memcpy(copy, data, size);
+	ret = on_event(ctx, copy, size);
+	free(copy);
+	return ret;
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct drain *d = ctx;
@@ -857,7 +877,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	rb = ring_buffer__new(fd, on_event, &d, NULL);
+	rb = ring_buffer__new(fd, getenv("XK_DRAIN_EXACT") ? on_event_exact : on_event, &d, NULL);
 	if (!rb) {
 		status = fail("cannot map the ring buffer", strerror(errno));
 		goto out;

@@ -5,6 +5,8 @@
  *
  * usage: xk-fuzz PINDIR HOOK --each PCAP
  *        xk-fuzz PINDIR HOOK --random N [--seed S] [--from PCAP]
+ *        xk-fuzz --prog PIN N [--seed S]
+ *        xk-fuzz --scramble PIN [--seed S]
  *
  * PINDIR is an interface's pin directory (xdp-attach IFACE count stats
  * capture dns made it); HOOK is xdp (xdpkit_ingress), tc_in (xdpkit_tc_in)
@@ -23,6 +25,15 @@
  *   up to 1,514 bytes; one JSON line at the end with the frames run, the
  *   time, frames a second and the same invariants over all of them
  *   ("bad":"" when they held). Every frame is 14 to 1,514 bytes.
+ *
+ * --prog PIN N: N random buffers of 14 to 512 bytes (half of them mostly
+ *   zero, so that small enum values and lengths come up) through the
+ *   program pinned at PIN, nothing checked (tests/fixtures/records.bpf.c
+ *   writes each as a ring-buffer record, for the helper's decoder).
+ *
+ * --scramble PIN: every entry of the array or per-CPU array map pinned at
+ *   PIN (at most 65,536) set to random bytes, on every CPU, half of the
+ *   entries mostly zero (hostile values for xk-dump and the commands).
  *
  * The kernel refuses to run a tc program on an IPv4 or IPv6 frame shorter
  * than its IP header: those are "refused" (in --each, {"refused":errno}),
@@ -317,9 +328,93 @@ static int run(int prog, unsigned char *buf, uint32_t len, __u32 *ret)
 static void usage(int rc)
 {
 	fputs("usage: xk-fuzz PINDIR xdp|tc_in|egress --each PCAP\n"
-	      "       xk-fuzz PINDIR xdp|tc_in|egress --random N [--seed S] [--from PCAP]\n",
+	      "       xk-fuzz PINDIR xdp|tc_in|egress --random N [--seed S] [--from PCAP]\n"
+	      "       xk-fuzz --prog PIN N [--seed S]\n"
+	      "       xk-fuzz --scramble PIN [--seed S]\n",
 	      rc ? stderr : stdout);
 	exit(rc);
+}
+
+/* xk-fuzz --prog PIN N [--seed S] */
+static int records(int argc, char **argv)
+{
+	static unsigned char buf[512];
+	unsigned long long n, k, ran = 0;
+	char *end;
+	int prog;
+	__u32 ret;
+
+	errno = 0;
+	n = strtoull(argv[3], &end, 10);
+	if (errno || *end || argv[3][0] == '-' || !n)
+		usage(2);
+	if (argc == 6 && !strcmp(argv[4], "--seed"))
+		rng = strtoull(argv[5], NULL, 10) | 1;
+	else if (argc != 4)
+		usage(2);
+	prog = bpf_obj_get(argv[2]);
+	if (prog < 0)
+		die(3, argv[2]);
+	for (k = 0; k < n; k++) {
+		uint32_t len = MINF + rnd() % (sizeof(buf) - MINF + 1), i;
+
+		if (k % 2) {
+			memset(buf, 0, len);
+			for (i = rnd() % 16; i; i--)
+				buf[rnd() % len] = rnd() % 3 ? rnd() % 8 : rnd();
+		} else {
+			for (i = 0; i < len; i++)
+				buf[i] = rnd();
+		}
+		if (run(prog, buf, len, &ret) == 0)
+			ran++;
+	}
+	printf("{\"records\":%llu}\n", ran);
+	return ran == n ? 0 : 1;
+}
+
+/* xk-fuzz --scramble PIN [--seed S] */
+static int scramble(int argc, char **argv)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), k, i;
+	unsigned char *v;
+	size_t per, all;
+	int fd;
+
+	if (argc == 5 && !strcmp(argv[3], "--seed"))
+		rng = strtoull(argv[4], NULL, 10) | 1;
+	else if (argc != 3)
+		usage(2);
+	fd = bpf_obj_get(argv[2]);
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		die(3, argv[2]);
+	if (info.type != BPF_MAP_TYPE_ARRAY && info.type != BPF_MAP_TYPE_PERCPU_ARRAY) {
+		errno = 0;
+		die(3, "not an array map");
+	}
+	per = info.type == BPF_MAP_TYPE_PERCPU_ARRAY ? ((size_t)info.value_size + 7) / 8 * 8 : info.value_size;
+	all = per * (info.type == BPF_MAP_TYPE_PERCPU_ARRAY ? (size_t)ncpu : 1);
+	v = malloc(all);
+	if (!v)
+		die(3, "malloc");
+	for (k = 0; k < info.max_entries && k < 65536; k++) {
+		if (k % 2) {
+			memset(v, 0, all);
+			for (i = rnd() % 32; i; i--)
+				v[rnd() % all] = rnd();
+		} else {
+			for (i = 0; i < all; i++)
+				v[i] = rnd();
+		}
+		if (bpf_map_update_elem(fd, &k, v, BPF_ANY)) {
+			free(v);
+			die(3, "map update");
+		}
+	}
+	free(v);
+	printf("{\"entries\":%u}\n", k);
+	return 0;
 }
 
 static const char *const gname[] = { "packets", "bytes", "ipv4", "ipv6", "non_ip", "tcp",
@@ -335,6 +430,14 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
 		usage(0);
+	if (argc >= 4 && !strcmp(argv[1], "--prog"))
+		return records(argc, argv);
+	if (argc >= 3 && !strcmp(argv[1], "--scramble")) {
+		ncpu = libbpf_num_possible_cpus();
+		if (ncpu <= 0)
+			die(3, "possible CPUs");
+		return scramble(argc, argv);
+	}
 	if (argc < 5)
 		usage(2);
 	if (!strcmp(argv[2], "xdp")) {
