@@ -135,9 +135,11 @@ xk_lock() { # NAME [LABEL: what messages call it]
 # that step of a change (tests/crash.bats), to prove that whatever is left
 # is recognised and finished or undone by the next command; STEP:TERM (or
 # :INT, :HUP) sends that signal instead.
+# A step inside a subshell ($(...)) kills the subshell too: killed alone,
+# the command would leave it to finish the change behind its back.
 xk_step() { # STEP
 	case ${XDPKIT_TEST_KILL_AT:-} in
-	"$1") kill -9 $$ ;;
+	"$1") kill -9 $$ "$(exec sh -c 'echo "$PPID"')" ;;
 	"$1":TERM | "$1":INT | "$1":HUP) kill -s "${XDPKIT_TEST_KILL_AT#*:}" $$ ;;
 	esac
 }

@@ -115,7 +115,7 @@ xk_tcx_unplaced() {
 }
 
 xk_has_clsact() {
-	xk_ns tc -j qdisc show dev "$1" 2>/dev/null | jq -e 'any(.[]; .kind == "clsact")' >/dev/null
+	xk_ns tc -j qdisc show dev "$1" 2>/dev/null | jq -s -e 'any(.[][]; .kind == "clsact")' >/dev/null
 }
 
 # The ids of the programs pinned in an interface's pin directory, its own
@@ -151,6 +151,7 @@ xk_unattach() { # IFACE DIR
 		else
 			warn "$1: leaving XDP program id $xdp_id ($xdp_name) alone: xdpkit did not attach it"
 		fi
+		xk_step xdp-removed
 	fi
 	for d in ingress egress; do
 		xk_tc_state "$1" "$d"
@@ -160,6 +161,7 @@ xk_unattach() { # IFACE DIR
 				warn "$1: removing the tc $d filter failed"
 				return 1
 			}
+			xk_step "tc-$d-removed"
 		else
 			warn "$1: leaving the tc $d filter at preference $XK_TC_PREF alone: xdpkit did not attach it"
 		fi

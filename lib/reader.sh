@@ -151,7 +151,7 @@ xk_reader_watch() {
 	while sleep 1; do
 		kill -0 $$ 2>/dev/null || return 0
 		[ -e "$dir/config" ] &&
-			xk_config "$dir" 2>/dev/null | jq -e --arg f "$xk_feature" '.features | index($f)' >/dev/null 2>&1 &&
+			xk_config "$dir" 2>/dev/null | jq -s -e --arg f "$xk_feature" 'any(.[]; .features | index($f) != null)' >/dev/null 2>&1 &&
 			continue
 		if [ -e "$dir/config" ]; then
 			warn "$iface: the $xk_feature feature was switched off (xdp-detach $iface $xk_feature?): stopping"

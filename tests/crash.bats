@@ -7,7 +7,14 @@
 load helpers
 
 setup() { xk_setup; }
-teardown() { xk_teardown; }
+teardown() {
+	local cg=/sys/fs/cgroup/unified/xk$XK_ID
+	if [ -d "$cg" ]; then
+		xdp-detach --cgroup "$cg" >/dev/null 2>&1 || :
+		rmdir "$cg" 2>/dev/null || :
+	fi
+	xk_teardown
+}
 
 # The steps of an attach with each hook (xdp: XDP on ingress; tc: a tc
 # filter on ingress), first and upgrade.
@@ -180,4 +187,62 @@ killed_attach() { # STEP ARG...
 			nothing_left
 		fi
 	done
+}
+
+@test "a detach killed at any step: status tells, the next detach removes all of it, or an attach makes it healthy" {
+	local hook step
+	for hook in xdp tc; do
+		for step in xdp-removed tc-ingress-removed tc-egress-removed unattached clsact-off; do
+			[ "$hook" = tc ] && [ "$step" = xdp-removed ] && continue
+			[ "$hook" = xdp ] && [ "$step" = tc-ingress-removed ] && continue
+			echo "hook $hook, detach killed at $step"
+			xdp-attach "$A" count stats --hook "$hook"
+			XDPKIT_TEST_KILL_AT=$step run xdp-detach "$A"
+			[ "$status" -eq 137 ]
+			run xdp-status "$A" --json
+			echo "status after $step: $output"
+			[ "$(jq -r .type <<<"$output")" = status ]
+			[ "$(jq -r .health <<<"$output")" != ok ]
+			# again: an attach puts back what the detach took
+			xdp-attach "$A" count stats --hook "$hook"
+			healthy '["count","stats"]'
+			XDPKIT_TEST_KILL_AT=$step run xdp-detach "$A"
+			[ "$status" -eq 137 ]
+			xdp-detach "$A"
+			nothing_left
+		done
+	done
+}
+
+@test "the cgroup tracker's attach and detach killed at any step: the next attach is healthy, the next detach leaves nothing" {
+	local cg=/sys/fs/cgroup/unified/xk$XK_ID step
+	mkdir "$cg"
+	for step in ct-loaded ct-attached ct-maps; do
+		echo "attach killed at $step"
+		XDPKIT_TEST_KILL_AT=$step run xdp-attach --cgroup "$cg" conntrack
+		[ "$status" -eq 137 ]
+		run xdp-status --json
+		[ "$status" -le 1 ]
+		xdp-attach --cgroup "$cg" conntrack
+		run xdp-status --json
+		echo "$output"
+		[ "$(jq -sr 'map(select(.scope == "cgroup"))[0] | .health, .sockops.attached' <<<"$output" | tr '\n' ' ')" = "ok true " ]
+		[ "$(bpftool -j cgroup show "$cg" | jq -s 'map(.[] | select(.attach_type == "cgroup_sock_ops" or .attach_type == "sock_ops")) | length')" = 1 ]
+		xdp-detach --cgroup "$cg"
+		[ "$(bpftool -j cgroup show "$cg" | jq -s 'map(.[]) | length')" = 0 ]
+		[ -z "$(ls "$XDPKIT_BPFFS/cgroup" 2>/dev/null)" ]
+	done
+	# its program taken off behind its back: status says so, attach puts it back
+	xdp-attach --cgroup "$cg" conntrack
+	bpftool cgroup detach "$cg" sock_ops id "$(bpftool -j cgroup show "$cg" | jq '.[0].id')"
+	run xdp-status --json
+	[ "$(jq -sr 'map(select(.scope == "cgroup"))[0] | .health, .sockops.attached' <<<"$output" | tr '\n' ' ')" = "degraded false " ]
+	xdp-attach --cgroup "$cg" conntrack
+	[ "$(bpftool -j cgroup show "$cg" | jq -s 'map(.[]) | length')" = 1 ]
+	XDPKIT_TEST_KILL_AT=ct-detached run xdp-detach --cgroup "$cg"
+	[ "$status" -eq 137 ]
+	[ "$(bpftool -j cgroup show "$cg" | jq -s 'map(.[]) | length')" = 0 ]
+	xdp-detach --cgroup "$cg"
+	[ -z "$(ls "$XDPKIT_BPFFS/cgroup" 2>/dev/null)" ]
+	rmdir "$cg"
 }

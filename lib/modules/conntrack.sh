@@ -69,8 +69,13 @@ xk_mod_conntrack_dirs() {
 }
 
 # The scope of DIR as JSON ({cgroup_id, path}), or null.
+# (an attach killed before it moved the maps in left them in DIR/_new/map)
 xk_ct_scope() { # DIR
-	xk_dump "$1/ct_scope" 2>/dev/null | jq -c '{cgroup_id, path}' 2>/dev/null || echo null
+	local s
+	s=$(xk_dump "$1/ct_scope" 2>/dev/null | jq -c '{cgroup_id, path}' 2>/dev/null) || s=""
+	[ -n "$s" ] || s=$(xk_dump "$1/_new/map/ct_scope" 2>/dev/null |
+		jq -c 'select(.cgroup_id != 0) | {cgroup_id, path}' 2>/dev/null) || s=""
+	printf '%s\n' "${s:-null}"
 }
 
 # The id of the program pinned in DIR, or nothing.
@@ -78,11 +83,13 @@ xk_ct_prog_id() { # DIR
 	bpftool -j prog show pinned "$1/$XK_CT_PROG" 2>/dev/null | jq -r '.id // empty' 2>/dev/null || :
 }
 
-# Whether program ID is attached to cgroup PATH (sock_ops).
+# Whether program ID is attached to cgroup PATH (sock_ops). (-s: bpftool
+# prints nothing for a cgroup without programs, and jq 1.6 -e says true
+# to no input at all.)
 xk_ct_on() { # PATH ID
 	[ -n "$2" ] && [ -d "$1" ] &&
 		bpftool -j cgroup show "$1" 2>/dev/null |
-		jq -e --argjson id "$2" 'any(.[]; .id == $id and (.attach_type == "sock_ops" or .attach_type == "cgroup_sock_ops"))' >/dev/null 2>&1
+		jq -s -e --argjson id "$2" 'any(.[][]; .id == $id and (.attach_type == "sock_ops" or .attach_type == "cgroup_sock_ops"))' >/dev/null 2>&1
 }
 
 # The reader's claim and the marker of a tracker attached for readers.
@@ -118,11 +125,14 @@ xk_ct_detach_dir() { # DIR [quiet]
 	local scope path id
 	scope=$(xk_ct_scope "$1")
 	path=$(printf '%s' "$scope" | jq -r '.path // empty')
-	id=$(xk_ct_prog_id "$1")
-	if [ -n "$path" ] && [ -n "$id" ] && xk_ct_on "$path" "$id"; then
-		bpftool cgroup detach "$path" sock_ops id "$id" ||
-			die "$EX_FAIL" "$path: cannot detach sockops program $id; the pins stay ($1)"
-	fi
+	# the program of DIR, and one an attach killed midway left in _new
+	for id in $(xk_ct_prog_id "$1") $(xk_ct_prog_id "$1/_new/prog"); do
+		if [ -n "$path" ] && xk_ct_on "$path" "$id"; then
+			bpftool cgroup detach "$path" sock_ops id "$id" ||
+				die "$EX_FAIL" "$path: cannot detach sockops program $id; the pins stay ($1)"
+		fi
+	done
+	xk_step ct-detached
 	rm -rf "$1" || die "$EX_FAIL" "$1: cannot remove the pins"
 	xk_prune "$1"
 	rm -f "$XK_RUNDIR/$(xk_cg_lockname "${1##*/}").object"
@@ -158,9 +168,16 @@ xk_ct_attach() {
 		fi
 		return 0
 	fi
+	new=$dir/_new
+	# an attach killed after it attached the program of _new: off first,
+	# or the cgroup would have two trackers counting every connection twice
+	m=$(xk_ct_prog_id "$new/prog")
+	if [ -n "$m" ] && xk_ct_on "$cg_path" "$m"; then
+		bpftool cgroup detach "$cg_path" sock_ops id "$m" ||
+			die "$EX_FAIL" "$cg_path: cannot detach sockops program $m an interrupted attach left"
+	fi
 	[ -n "$old_id" ] || rm -rf "$dir"
 	xk_own_dir "$dir" "$XK_ROOT"
-	new=$dir/_new
 	rm -rf "$new"
 	mkdir -p "$new" || die "$EX_FAIL" "cannot create $new"
 	# the pinned maps whose layout is the object's are kept, counters and all
@@ -178,6 +195,7 @@ xk_ct_attach() {
 		die "$EX_FAIL" "loading $XK_CT_OBJ failed: $(printf '%s\n' "$log" | grep -m1 -i 'error' ||
 			printf '%s\n' "$log" | tail -n 1)"
 	}
+	xk_step ct-loaded
 	xk_map_write "$new/map/ct_scope" 0 "$(jq -nc --argjson id "$cg_id" --arg p "$cg_path" '{cgroup_id: $id, path: $p}')"
 	[ ! -e "$dir/conntrack" ] || printf '%s ' "$@" | grep -qF "$dir/conntrack " ||
 		xk_map_write "$new/map/conntrack" 0 "$(xk_dump "$dir/conntrack")" 2>/dev/null || :
@@ -187,6 +205,7 @@ xk_ct_attach() {
 		[ -n "$old_id" ] || { rm -rf "$dir"; xk_prune "$dir"; }
 		die "$EX_FAIL" "$cg_path: attaching the sockops program failed (bpftool cgroup attach)"
 	}
+	xk_step ct-attached
 	what=attached
 	if [ -n "$old_id" ] && xk_ct_on "$cg_path" "$old_id"; then
 		bpftool cgroup detach "$cg_path" sock_ops id "$old_id" ||
@@ -197,6 +216,7 @@ xk_ct_attach() {
 		rm -f "$dir/${m##*/}"
 		mv "$m" "$dir/" || die "$EX_FAIL" "cannot move $m into $dir"
 	done
+	xk_step ct-maps
 	rm -f "$dir/$XK_CT_PROG"
 	mv "$new/prog/$XK_CT_PROG" "$dir/" || die "$EX_FAIL" "cannot move the program into $dir"
 	rm -rf "$new"
@@ -210,6 +230,7 @@ xk_mod_conntrack_status() { # DIR
 	scope=$(xk_ct_scope "$1")
 	path=$(printf '%s' "$scope" | jq -r '.path // empty')
 	id=$(xk_ct_prog_id "$1")
+	[ -n "$id" ] || id=$(xk_ct_prog_id "$1/_new/prog")
 	on=false
 	[ -z "$path" ] || ! xk_ct_on "$path" "$id" || on=true
 	maps=$(maps_status "$1")
@@ -219,10 +240,12 @@ xk_mod_conntrack_status() { # DIR
 	jq -nc --argjson scope "$scope" --arg pins "$1" --argjson on "$on" --arg id "$id" \
 		--argjson maps "$maps" --argjson sel "$sel" --argjson st "$st" --argjson live "${live:-null}" \
 		--argjson readers "$([ -e "$(xk_ct_readers_file "${1##*/}")" ] && echo true || echo false)" \
-		--argjson present "$([ -n "$path" ] && [ -d "$path" ] && echo true || echo false)" \
+		--argjson present "$(if [ -z "$path" ]; then echo null; elif [ -d "$path" ]; then echo true; else echo false; fi)" \
+		--argjson interrupted "$([ -e "$1/_new" ] && echo true || echo false)" \
 		--arg version "$(xk_version)" '
 	  {type: "status", ts: (now * 1e6 | floor / 1e6), scope: "cgroup",
-	   cgroup: ($scope.path // null), cgroup_id: ($scope.cgroup_id // null), version: $version,
+	   cgroup: ($scope.path // null),
+	   cgroup_id: ($scope.cgroup_id // ($pins | split("/") | last | tonumber? // null)), version: $version,
 	   pins: $pins, present: $present, features: ["conntrack"],
 	   for_reader: $readers,
 	   sockops: {prog_id: ($id | tonumber? // null), attached: $on},
@@ -237,10 +260,11 @@ xk_mod_conntrack_status() { # DIR
 	               events: ($st.events // null), lost: ($st.lost // null)},
 	   maps: $maps, memory: ([$maps[].memory // 0] | add // 0)}
 	  | .problems = [
-	      (if $scope == null then "ct_scope map unreadable" else empty end),
-	      (if $present | not then "cgroup \($scope.path // "?") does not exist" else empty end),
+	      (if $interrupted then "an attach was interrupted: xdp-attach --cgroup PATH conntrack finishes it, xdp-detach --cgroup PATH removes it" else empty end),
+	      (if $scope == null and ($interrupted | not) then "ct_scope map unreadable" else empty end),
+	      (if $present == false then "cgroup \($scope.path // "?") does not exist" else empty end),
 	      (if $present and ($on | not) then "sockops program not attached" else empty end),
 	      (.maps[] | select(.readable | not) | "map \(.name) unreadable")]
-	  | .health = (if $present | not then "stale"
+	  | .health = (if $present == false then "stale"
 	               elif (.problems | length) > 0 then "degraded" else "ok" end)'
 }

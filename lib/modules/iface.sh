@@ -214,6 +214,7 @@ detach_all() {
 	fi
 	if xk_iface_exists "$iface"; then
 		xk_unattach "$iface" "$dir" || failed=1
+		xk_step unattached
 		# ifindex 0: an attach killed before it wrote config; the interface's
 		if [ -z "$cfg" ] || [ "$(printf '%s' "$cfg" | jq .ifindex)" = "$(xk_ifindex "$iface")" ] ||
 			[ "$(printf '%s' "$cfg" | jq .ifindex)" = 0 ]; then
@@ -230,6 +231,7 @@ detach_all() {
 			warn "$iface: keeping the clsact qdisc: other filters use it"
 		fi
 	fi
+	xk_step clsact-off
 	# moved to another namespace since: its programs go with it
 	xk_find_ours "$dir" | unattach_found
 	[ "$failed" -eq 0 ] || die "$EX_FAIL" "$iface: not everything could be removed; the pins stay ($dir)"
