@@ -56,7 +56,9 @@ die() {
 	local code
 	code=$1
 	shift
-	printf '%s: error: %s\n' "$XK_PROG" "$*" >&2
+	# one line, whatever an argument quoted in it holds: control characters
+	# (a newline in a hostile value) print as '?'
+	printf '%s: error: %s\n' "$XK_PROG" "$(printf '%s' "$*" | tr '\000-\037\177' '?')" >&2
 	exit "$code"
 }
 
