@@ -172,6 +172,9 @@ bench: need-root all bench-objs ## per-packet cost table (BPF_PROG_TEST_RUN; roo
 fuzz: need-root all test-objs ## FUZZ_FRAMES (default 1,000,000) random and mutated frames through every hook, every feature on (root)
 	$(Q)sh tests/fuzz.sh $(FUZZ_FRAMES)
 
+soak: need-root all ## SOAK_SECONDS (default 600) of mixed traffic, every feature on, readers restarted, snapshots, a real Prometheus (root)
+	$(Q)sh tests/soak.sh $(SOAK_SECONDS)
+
 bench-traffic: need-root all ## throughput of a veth with a monitor attached (iperf3; root)
 	$(Q)sh tests/bench-traffic.sh
 

@@ -104,6 +104,24 @@ corpus_send() { # FILE
 }
 frame_keys() { python3 "$XK_TOP/tests/pcaphex.py" "$1" | awk '{ print $2 "/" substr($3, 1, 256) }'; }
 
+# Stop them when they may have lost events: every line JSON, as many as
+# each says it delivered; their counts in CAP, DNS.
+readers_stop_lossy() {
+	local p r n
+	sleep 0.3
+	for p in $PIDS; do kill -TERM "$p"; done
+	for p in $PIDS; do wait "$p"; done
+	PIDS=""
+	for r in cap dns; do
+		jq -c . "$BATS_TEST_TMPDIR/$r.out" >/dev/null
+		n=$(wc -l <"$BATS_TEST_TMPDIR/$r.out")
+		grep -q ": $n events, [0-9]* lost" "$BATS_TEST_TMPDIR/$r.err" ||
+			{ echo "$r: $n lines"; cat "$BATS_TEST_TMPDIR/$r.err"; return 1; }
+	done
+	CAP=$(wc -l <"$BATS_TEST_TMPDIR/cap.out")
+	DNS=$(wc -l <"$BATS_TEST_TMPDIR/dns.out")
+}
+
 # The sums of the labels of the frames whose keys are in FILE (all: ""),
 # by the label CLASS (default class; tc_rx: received at tc).
 label_sums_of() { # FILE CLASS
@@ -233,4 +251,86 @@ VG() {
 	promtool check metrics <"$BATS_TEST_TMPDIR/prom"
 	xdp-snapshot "$A" --dir "$BATS_TEST_TMPDIR/snap" >/dev/null
 	jq -c . "$BATS_TEST_TMPDIR"/snap/*.jsonl >/dev/null
+}
+
+# VmRSS of a process, in KiB.
+rss() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"; }
+
+# N frames from B by trafgen, one in three of each: a heavy flow
+# (198.18.70.9:4000), random sources (198.18/15, 131,072 of them) to UDP
+# port 9, and DNS queries from random sources to 198.18.70.1:53.
+flood_in() { # N
+	local ma mb r
+	ma=$(cat "/sys/class/net/$A/address")
+	mb=$(ip netns exec "$NS" cat "/sys/class/net/$B/address")
+	r="eth(da=$ma, sa=$mb, type=0x0800), 0x45, 0, 0"
+	ip netns exec "$NS" trafgen -o "$B" -q -P 1 -n "$1" "
+		{ eth(da=$ma, sa=$mb), ipv4(sa=198.18.70.9, da=198.18.70.1, ttl=64), udp(sp=4000, dp=9, csum=0), fill(0x00, 18) }
+		{ $r, 46, 0, 0, 0, 0, 64, 17, csumip(14, 33), 198, 18, drnd(), drnd(), 198, 18, 70, 1,
+		  0x10, 0x00, 0, 9, 0, 26, 0, 0, fill(0x00, 18) }
+		{ $r, 47, 0, 0, 0, 0, 64, 17, csumip(14, 33), 198, 19, drnd(), drnd(), 198, 18, 70, 1,
+		  0x10, 0x00, 0, 53, 0, 27, 0, 0, drnd(), drnd(), 1, 0, 0, 1, 0, 0, 0, 0, 0, 0,
+		  1, 0x61, 0, 0, 1, 0, 1 }" >/dev/null
+}
+
+tx_packets() { ip -n "$NS" -j -s link show "$B" | jq '.[0].stats64.tx.packets'; }
+
+@test "a flow-table flood (131,072 sources, 256 slots) with every feature on and the readers stopped: totals exact, evictions counted, the heavy flow on top, lost counted exactly, memory flat" {
+	xdp-attach "$A" count stats capture dns --hook xdp --mode native --flows 256
+	readers_start
+	local p tx0 tx1 g cap_pid dns_pid rss1 rss2 mem0 slots round
+	p=$(xk_pins "$A")
+	mem0=$(xdp-status "$A" --json | jq '.memory')
+	cap_pid=$(pgrep -f "xk-drain --type packet .*$XDPKIT_BPFFS")
+	dns_pid=$(pgrep -f "xk-drain --type dns .*$XDPKIT_BPFFS")
+	for round in 1 2; do
+		# the readers stopped for the burst: both rings overflow
+		kill -STOP "$cap_pid" "$dns_pid"
+		tx0=$(tx_packets)
+		flood_in 150000
+		tx1=$(tx_packets)
+		kill -CONT "$cap_pid" "$dns_pid"
+		[ $((tx1 - tx0)) -eq 150000 ]
+		sleep 1
+		[ "$round" = 1 ] && rss1="$(rss "$cap_pid") $(rss "$dns_pid")"
+	done
+	rss2="$(rss "$cap_pid") $(rss "$dns_pid")"
+	# and they keep up again: a burst while they read loses nothing more
+	g=$(xdp-stats "$A" --json | jq -c 'select(.type == "global" and .dir == "ingress")')
+	flood_in 3000
+	sleep 1
+	readers_stop_lossy
+	xdp-stats "$A" --json >"$BATS_TEST_TMPDIR/stats"
+	jq -c 'select(.type == "global" and .dir == "ingress")' "$BATS_TEST_TMPDIR/stats"
+	# every frame counted, as the peer sent them: 303,000, a third each
+	jq -s -e 'map(select(.type == "global" and .dir == "ingress"))[0]
+		| .packets == 303000 and .udp == 303000 and .parse_errors == 0
+		  and .flow_evictions > 100000
+		  and .capture_events + .capture_lost == 303000 and .capture_lost > 0' "$BATS_TEST_TMPDIR/stats"
+	jq -s -e 'map(select(.type == "dns_stats" and .dir == "ingress"))[0]
+		| .queries == 101000 and .events + .lost == 101000 and .lost > 0' "$BATS_TEST_TMPDIR/stats"
+	# the last burst: nothing lost while the readers ran
+	jq -s -e --argjson g "$g" 'map(select(.type == "global" and .dir == "ingress"))[0]
+		| .capture_lost == $g.capture_lost' "$BATS_TEST_TMPDIR/stats"
+	# what the readers printed is what they say they delivered, and what
+	# the datapath counted as written
+	[ "$CAP" -eq "$(jq -s 'map(select(.type == "global" and .dir == "ingress"))[0].capture_events' "$BATS_TEST_TMPDIR/stats")" ]
+	[ "$DNS" -eq "$(jq -s 'map(select(.type == "dns_stats" and .dir == "ingress"))[0].events' "$BATS_TEST_TMPDIR/stats")" ]
+	# created - evicted = the slots in use; the heavy flow first
+	slots=$("$XK_TOP/build/xk-dump" --count "$p/flows" | jq .entries)
+	jq -s -e --argjson s "$slots" 'map(select(.type == "global"))
+		| (map(.flows_created) | add) - (map(.flow_evictions) | add) == $s' "$BATS_TEST_TMPDIR/stats"
+	[ "$(xdp-stats "$A" --json --sort packets --top 1 | jq -r 'select(.type == "flow") | .src')" = 198.18.70.9 ]
+	# memory: the tables as sized at attach, the readers as after the first burst
+	[ "$(xdp-status "$A" --json | jq '.memory')" = "$mem0" ]
+	echo "reader RSS after burst 1: $rss1 KiB, after burst 2: $rss2 KiB"
+	set -- $rss1 $rss2
+	[ $(($3 - $1)) -le 64 ] && [ $(($4 - $2)) -le 64 ]
+}
+
+@test "make soak, short: 45 s of mixed traffic with every feature on, readers restarted, snapshots, Prometheus: every check held" {
+	run sh "$XK_TOP/tests/soak.sh" 45
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[${#lines[@]} - 1]}" = "soak: every check held" ]
 }
