@@ -30,7 +30,7 @@ xk_mod_iface_table_feature() { # TABLE
 # in use on all CPUs, counted by the helper (xk-dump --count: no folding,
 # nothing printed per slot), out of its capacity (slots times CPUs).
 maps_status() { # DIR
-	local p d l
+	local p d l lays tables
 	d=$1
 	set --
 	for p in "$d"/*; do
@@ -38,19 +38,28 @@ maps_status() { # DIR
 		[ -e "$p" ] && set -- "$@" "$p"
 	done
 	[ $# -gt 0 ] || { echo '[]'; return 0; }
+	# two jq and one xk-dump for all the maps (not five or six processes a
+	# map: xdp-status, and so each xdp-prom scrape, spent most of its time
+	# starting them); a pin whose layout cannot be read is read alone
+	lays=$(xk_layouts "$@" 2>/dev/null) ||
+		lays=$(for p in "$@"; do xk_layouts "$p" 2>/dev/null || :; done)
+	tables=" $(printf '%s\n' "$lays" | jq -r "select($xk_is_table) | .map" 2>/dev/null | tr '\n' ' ')"
 	{
+		printf '%s\n' "$lays" | sed -n 's/^{/L - {/p'
 		for p in "$@"; do
-			l=$(xk_layouts "$p" 2>/dev/null) || l=""
-			[ -z "$l" ] || printf '%s\n' "$l" | jq -c '{l: .}'
-			case $(printf '%s\n' "$l" | jq -r "$xk_is_table" 2>/dev/null) in
-			true) xk_dump --count "$p" 2>/dev/null | jq -c --arg n "${p##*/}" '{c: (. + {pin: $n})}' || : ;;
+			l=${p##*/}
+			case $tables in *" $l "*)
+				xk_dump --count "$p" 2>/dev/null | sed "s/^/C $l /" || : ;;
 			esac
-			bpftool -j map show pinned "$p" 2>/dev/null | jq -c --arg n "${p##*/}" '{i: (. + {pin: $n})}' ||
-				jq -nc --arg n "${p##*/}" '{i: {pin: $n}}'
+			printf 'I %s ' "$l"
+			bpftool -j map show pinned "$p" 2>/dev/null || echo '{}'
 		done
-	} | jq -sc "
-		(map(.l // empty) | INDEX(.map)) as \$l | (map(.c // empty) | INDEX(.pin)) as \$c
-		| [.[] | .i // empty | . as \$i | \$l[\$i.pin] as \$lay
+	} | jq -Rsc "
+		[split(\"\\n\")[] | select(length > 0)
+		 | capture(\"^(?<t>[LCI]) (?<n>[^ ]+) (?<j>.*)\$\") | .j = (.j | try fromjson catch null)]
+		| (map(select(.t == \"L\") | .j // empty) | INDEX(.map)) as \$l
+		| (map(select(.t == \"C\" and .j != null) | .j + {pin: .n}) | INDEX(.pin)) as \$c
+		| [.[] | select(.t == \"I\") | ((.j // {}) + {pin: .n}) as \$i | \$l[\$i.pin] as \$lay
 		   | ((\$lay // {}) | if $xk_is_table then $xk_table_info | split(\" \")[1] | tonumber
 		                      else null end) as \$ways
 		   | {name: \$i.pin, map_type: \$i.type, max_entries: \$i.max_entries,
