@@ -150,3 +150,49 @@ full_disk() { # FREE
 	[ ! -e "$(xk_pins "$A")" ]
 	[ "$(bpftool -j cgroup show "$CG" | jq -s 'map(.[]) | length')" = 0 ]
 }
+
+@test "an upgrade that changes one module's layout (DNS) while capture, DNS and the tracker run: the readers deliver across it, counters kept" {
+	local lib cap dns ct
+	mkdir "$CG"
+	xdp-attach "$A" count stats dns
+	xdp-attach --cgroup "$CG" conntrack
+	xdp-capture "$A" --json >"$BATS_TEST_TMPDIR/cap" 2>"$BATS_TEST_TMPDIR/cap.err" 3>&- &
+	cap=$!
+	xdp-dns "$A" --json >"$BATS_TEST_TMPDIR/dns" 2>"$BATS_TEST_TMPDIR/dns.err" 3>&- &
+	dns=$!
+	xdp-conntrack --cgroup "$CG" --json >"$BATS_TEST_TMPDIR/ct" 2>"$BATS_TEST_TMPDIR/ct.err" 3>&- &
+	ct=$!
+	PIDS="$cap $dns $ct"
+	xk_capture_armed "$A"
+	xk_dns_armed "$A"
+	xk_ct_armed
+	xk_craft_in dns_q 3
+	[ "$(xk_wait_count "$A" ingress packets 3)" = 3 ]
+	# the DNS scratch buffer's layout changes: made anew, the rest kept
+	lib=$BATS_TEST_TMPDIR/lib
+	mkdir -p "$lib"
+	cp "$XK_TOP/build/xk-dump" "$lib/"
+	cp "$XK_TOP/build/test/scratch.bpf.o" "$lib/xdpkit.bpf.o"
+	run env XDPKIT_LIBEXEC="$lib" xdp-attach "$A" count stats dns
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"programs replaced, counters kept"* ]]
+	xk_craft_in dns_q 4
+	[ "$(xk_wait_count "$A" ingress packets 7)" = 7 ]
+	sleep 0.5
+	kill -0 "$cap" && kill -0 "$dns" && kill -0 "$ct"
+	kill -TERM "$cap" "$dns" "$ct"
+	wait "$cap"
+	wait "$dns"
+	wait "$ct"
+	PIDS=""
+	cat "$BATS_TEST_TMPDIR/cap.err" "$BATS_TEST_TMPDIR/dns.err"
+	# every frame before and after the upgrade, once each, none lost
+	[ "$(jq -s 'length' "$BATS_TEST_TMPDIR/cap")" = 7 ]
+	[ "$(jq -s 'map(select(.qr == "query")) | length' "$BATS_TEST_TMPDIR/dns")" = 7 ]
+	grep -q ": 7 events, 0 lost" "$BATS_TEST_TMPDIR/cap.err"
+	grep -q ": 7 events, 0 lost" "$BATS_TEST_TMPDIR/dns.err"
+	[ "$(xdp-stats "$A" --json | jq -s 'map(select(.type == "dns_stats" and .dir == "ingress"))[0].queries')" = 7 ]
+	run xdp-status --json
+	[ "$status" -eq 0 ]
+}

@@ -185,25 +185,28 @@ VG() {
 		--suppressions="$XK_TOP/tests/valgrind.supp" "$@"
 }
 
-@test "hostile ring-buffer records for capture and DNS: valid JSON and pcapng, short ones counted, no read past a record (valgrind)" {
-	local d=$XDPKIT_BPFFS/rec t m n out
+@test "hostile ring-buffer records for capture, DNS and the tracker: valid JSON and pcapng, short ones counted, no read past a record (valgrind)" {
+	local d=$XDPKIT_BPFFS/rec t m n k out
 	mkdir -p "$d"
 	bpftool prog loadall "$XK_TOP/build/test/records.bpf.o" "$d/p" pinmaps "$d/m"
-	for t in packet dns; do
-		m=packets
-		[ "$t" = dns ] && m=dns_events
-		# 4,000 records of 14 to 511 bytes, random and mostly-zero: the
-		# ring (4 MiB) holds them all until the reader comes
-		"$FUZZ" --prog "$d/p/records_$t" 4000 --seed 11
+	bpftool prog loadall "$XK_TOP/build/test/records_ct.bpf.o" "$d/ctp" pinmaps "$d/ctm"
+	for t in packet dns tcp; do
+		m=$d/m/packets p=$d/p/records_$t k=4000
+		[ "$t" = dns ] && m=$d/m/dns_events
+		# (the tracker's ring is 1 MiB: 2,000 records fit)
+		[ "$t" = tcp ] && m=$d/ctm/ct_events p=$d/ctp/records_tcp k=2000
+		# records of 14 to 511 bytes, random and mostly-zero: the ring
+		# holds them all until the reader comes
+		"$FUZZ" --prog "$p" "$k" --seed 11
 		out=$BATS_TEST_TMPDIR/$t
-		XK_DRAIN_EXACT=1 VG "$XK_TOP/build/xk-drain" --type "$t" --prog "$d/p/records_$t" \
-			--duration 2 "$d/m/$m" >"$out.json" 2>"$out.err" || { cat "$out.err"; return 1; }
+		XK_DRAIN_EXACT=1 VG "$XK_TOP/build/xk-drain" --type "$t" --prog "$p" \
+			--duration 2 "$m" >"$out.json" 2>"$out.err" || { cat "$out.err"; return 1; }
 		jq -c . "$out.json" >/dev/null
 		n=$(wc -l <"$out.json")
 		# every record either printed or counted as too short, never both
-		grep -Eq ": $n events, $((4000 - n)) records too short for struct xk_$t\$" "$out.err" ||
+		grep -Eq ": $n events, $((k - n)) records too short for struct xk_$t\$" "$out.err" ||
 			{ echo "$n lines"; cat "$out.err"; return 1; }
-		[ "$n" -gt 1000 ]
+		[ "$n" -gt $((k / 4)) ]
 	done
 	# the same as pcapng: tshark and tcpdump read every frame
 	"$FUZZ" --prog "$d/p/records_packet" 4000 --seed 12
