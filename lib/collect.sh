@@ -57,11 +57,15 @@ xk_collect() {
 # caller's cleanup to remove.
 xk_out_tmp=""
 xk_write_atomic() { # FILE DIR NAME
-	xk_out_tmp=$(mktemp "$2/.$3.XXXXXX") || die "$EX_FAIL" "$2: cannot write a file there"
+	local earlier=""
+	[ ! -e "$2/$3" ] || earlier="; the earlier one stays"
+	# (a symbolic link there would take the rename elsewhere)
+	[ ! -L "$2/$3" ] || die "$EX_FAIL" "$2/$3: a symbolic link: not written through it"
+	xk_out_tmp=$(mktemp "$2/.$3.XXXXXX" 2>/dev/null) || die "$EX_FAIL" "$2: cannot write a file there"
 	# cat, unlike jq, reports a failed write
 	cat "$1" 2>/dev/null >"$xk_out_tmp" ||
-		die "$EX_FAIL" "$2/$3: the write failed (disk full?): not written; an earlier one stays"
+		die "$EX_FAIL" "$2/$3: the write failed (disk full?): not written$earlier"
 	chmod 0644 "$xk_out_tmp" || die "$EX_FAIL" "$xk_out_tmp: chmod failed"
-	mv -f "$xk_out_tmp" "$2/$3" || die "$EX_FAIL" "$2/$3: rename failed; an earlier one stays"
+	mv -f "$xk_out_tmp" "$2/$3" || die "$EX_FAIL" "$2/$3: rename failed$earlier"
 	xk_out_tmp=""
 }

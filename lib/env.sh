@@ -75,9 +75,18 @@ xk_bpffs_mount() {
 
 # No bpf filesystem where the pins go: exit 3.
 xk_require_bpffs() {
+	local bad
 	xk_check_root
 	xk_is_bpffs "$(xk_bpffs_mount)" ||
 		die "$EX_ENV" "no bpf filesystem at $(xk_bpffs_mount) (for $XK_ROOT): mount -t bpf bpf $(xk_bpffs_mount)$([ "$(xk_bpffs_mount)" != /sys/fs/bpf ] || echo ' (xdp-check does it)')"
+	# what the commands that only read trust too: a pin root, or a
+	# directory in it, that another user owns or can write is refused
+	# (its pins could be anybody's)
+	[ -d "$XK_ROOT" ] || return 0
+	bad=$(find "$XK_ROOT" -maxdepth 3 -type d \( ! -user 0 -o -perm -g+w -o -perm -o+w \) -print 2>/dev/null |
+		head -n 1)
+	[ -z "$bad" ] ||
+		die "$EX_ENV" "$bad must be owned by root and writable only by root (it is: $(stat -c '%u %A' "$bad"))"
 }
 
 # Root, kernel, BTF and bpffs: what changing the datapath needs.
@@ -123,6 +132,10 @@ xk_lock() { # NAME [LABEL: what messages call it]
 	'' | *[!0-9]*) die "$EX_USAGE" "XDPKIT_LOCK_WAIT must be whole seconds, not '$wait'" ;;
 	esac
 	[ "${#wait}" -le 6 ] || die "$EX_USAGE" "XDPKIT_LOCK_WAIT is too large: '$wait'"
+	case $XK_RUNDIR in
+	/*) ;;
+	*) die "$EX_ENV" "XDPKIT_RUNDIR must be an absolute path, not '$XK_RUNDIR'" ;;
+	esac
 	xk_own_dir "$XK_RUNDIR"
 	f=$XK_RUNDIR/$1.lock
 	(umask 077 && : >>"$f") 2>/dev/null || die "$EX_FAIL" "cannot open lock $f"

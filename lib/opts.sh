@@ -96,13 +96,14 @@ xk_valid_iface() {
 	'' | *[!A-Za-z0-9_.-]*) return 1 ;;
 	esac
 	[ "${#1}" -le 15 ] || return 1
-	case $1 in . | ..) return 1 ;; esac
+	# (nor a name that the tools it goes to would take for an option)
+	case $1 in . | .. | -*) return 1 ;; esac
 	return 0
 }
 
 xk_check_iface_name() {
 	xk_valid_iface "$1" ||
-		xk_usage "invalid interface name '$1': 1-15 characters of [A-Za-z0-9_.-]"
+		xk_usage "invalid interface name '$1': 1-15 characters of [A-Za-z0-9_.-], not starting with -"
 }
 
 xk_check_uint() { # NAME VALUE

@@ -184,6 +184,13 @@ traffic() {
 	[ "${lines[0]}" = $'HTTP/1.1 405 Method Not Allowed\r' ]
 	run sh -c "xdp-prom --http </dev/null"
 	[ "${lines[0]}" = $'HTTP/1.1 408 Request Timeout\r' ]
+	# a request line of 2 MB without a space: refused at once (it made the
+	# shell's pattern matching spin for minutes, deaf to SIGTERM)
+	head -c 2000000 /dev/zero | tr '\0' a >"$BATS_TEST_TMPDIR/long"
+	SECONDS=0
+	run timeout 20 xdp-prom --http <"$BATS_TEST_TMPDIR/long"
+	[ "${lines[0]}" = $'HTTP/1.1 414 URI Too Long\r' ]
+	[ "$SECONDS" -le 5 ]
 	run sh -c "printf 'GET /metrics HTTP/1.0\r\n\r\n' | XDPKIT_BPFFS=/nonexistent/xk xdp-prom --http"
 	[ "$status" -eq 1 ]
 	[ "${lines[0]}" = $'HTTP/1.1 500 Internal Server Error\r' ]

@@ -149,3 +149,46 @@ one_line_error() { # STATUS COMMAND
 	# the 62-byte frame whole, in hex
 	jq -s -e 'length == 2 and all(.[]; (.payload | length) == 124)' "$BATS_TEST_TMPDIR/b"
 }
+
+@test "a pin root or pin directory others can write, or another user owns, is refused by the commands that only read too (exit 3)" {
+	xdp-attach "$A" count stats dns
+	local c d
+	for d in "$XDPKIT_BPFFS" "$XDPKIT_BPFFS/net" "$(dirname "$(xk_pins "$A")")"; do
+		chmod 0777 "$d"
+		for c in "xdp-stats $A" "xdp-status" "xdp-prom $A" "xdp-snapshot $A --dir $BATS_TEST_TMPDIR/s" \
+			"xdp-dns $A --duration 1" "xdp-capture $A --count 1" "xdp-detach $A dns" "xdp-attach $A count"; do
+			# shellcheck disable=SC2086 # the words of each case
+			run $c
+			one_line_error 3 "${c%% *}"
+			[[ "$output" == *"must be owned by root and writable only by root"* ]]
+		done
+		chmod 0755 "$d"
+		chown nobody "$d"
+		run xdp-status
+		one_line_error 3 xdp-status
+		chown root "$d"
+	done
+	xdp-status "$A" >/dev/null
+	[ ! -e "$BATS_TEST_TMPDIR/s" ]
+}
+
+@test "the textfile is not written through a symbolic link; XDPKIT_RUNDIR must be absolute; an operand is never an option" {
+	xdp-attach "$A" count
+	mkdir -m 1777 "$BATS_TEST_TMPDIR/tf" "$BATS_TEST_TMPDIR/elsewhere"
+	ln -s "$BATS_TEST_TMPDIR/elsewhere" "$BATS_TEST_TMPDIR/tf/xdpkit.prom"
+	run xdp-prom "$A" --textfile "$BATS_TEST_TMPDIR/tf"
+	one_line_error 1 xdp-prom
+	[[ "$output" == *"a symbolic link"* ]]
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/elsewhere")" ]
+	[ "$(ls -A "$BATS_TEST_TMPDIR/tf")" = xdpkit.prom ]
+	XDPKIT_RUNDIR="rel dir" run xdp-attach "$A" count
+	one_line_error 3 xdp-attach
+	[ ! -e "rel dir" ]
+	for c in "xdp-prom -- --json" "xdp-snapshot --dir $BATS_TEST_TMPDIR/n -- --help" "xdp-stats -- -x" \
+		"xdp-status -- --json" "xdp-attach -- -h count"; do
+		# shellcheck disable=SC2086 # the words of each case
+		run $c
+		one_line_error 2 "${c%% *}"
+	done
+	[ ! -e "$BATS_TEST_TMPDIR/n" ]
+}
