@@ -59,7 +59,7 @@ TEST_BPF := $(patsubst tests/fixtures/%.bpf.c,$(BUILD)/test/%.bpf.o,$(wildcard t
 BENCH_BPF := $(patsubst tests/bench/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(wildcard tests/bench/*.bpf.c))
 BPF_SRC := bpf/xdpkit.bpf.c bpf/xdpkit.h bpf/parse.h bpf/dns.h bpf/conntrack.h
 
-$(BUILD)/test/%.bpf.o: tests/fixtures/%.bpf.c $(BPF_SRC) | $(BUILD) build-tools
+$(BUILD)/test/%.bpf.o: tests/fixtures/%.bpf.c tests/fixtures/records.h $(BPF_SRC) | $(BUILD) build-tools
 	$(msg) CLANG $@
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
